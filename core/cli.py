@@ -1,0 +1,283 @@
+"""The headless command line: ``labelloop import | info | export | codebook``.
+
+Runs without Qt (a GPU server has no display). Bad input ends with a non-zero exit status
+and one line on stderr that says what is wrong and what to do. ``--json`` output has a
+stable, documented shape (README, "Output for scripts").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from core import __version__, codebook
+from core.errors import Cancelled, LabelLoopError
+from core.jobs import Progress, format_eta
+from core.store.project import Project
+
+COMMANDS = ("import", "info", "export", "codebook")
+EXIT_INPUT_ERROR = 1
+EXIT_CANCELLED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labelloop",
+        description="Label texts, train classifiers, evaluate honestly. "
+        "Without a command, labelloop opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"LabelLoop {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("import", help="import documents (creates the project if missing)")
+    p.add_argument("project", type=Path, help="project file (.labelloop)")
+    p.add_argument("file", type=Path, help="CSV, TSV, XLSX, JSONL, Parquet, or a folder of .txt")
+    p.add_argument("--text-col", help="column with the texts (not needed for a .txt folder)")
+    p.add_argument("--id-col", help="column with each document's id")
+    p.add_argument("--label-col", help="column with labels (they become annotations)")
+    p.add_argument("--purpose-col", help="column saying train or eval for each label")
+    p.add_argument("--meta-col", action="append", default=[], help="column to keep (repeat)")
+    p.add_argument(
+        "--on-duplicate",
+        choices=("skip", "replace", "fail"),
+        default="skip",
+        help="what to do with an id already in the project (default: skip)",
+    )
+    p.add_argument("--coder", default="imported", help="coder name for imported labels")
+    p.add_argument("--encoding", help="text encoding, if detection gets it wrong (e.g. cp1252)")
+    p.add_argument("--delimiter", help="CSV delimiter, if sniffing gets it wrong")
+    p.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = commands.add_parser("info", help="documents, labels per category and purpose, runs")
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON (see README for its shape)")
+
+    p = commands.add_parser("export", help="export documents, labels and predictions")
+    p.add_argument("project", type=Path)
+    p.add_argument("out", type=Path, help="OUT.csv, OUT.xlsx, OUT.parquet or OUT.dta")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = commands.add_parser("codebook", help="list or change the categories")
+    p.add_argument("project", type=Path)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="list the categories").add_argument(
+        "--json", action="store_true"
+    )
+    a = actions.add_parser("add", help="add a category")
+    a.add_argument("name")
+    a.add_argument("--definition", default="", help="what belongs in this category")
+    a.add_argument("--key", help="shortcut key (default: the next free 1-9)")
+    a.add_argument("--colour", help="colour as #RRGGBB")
+    a = actions.add_parser("rename", help="rename a category (its labels follow)")
+    a.add_argument("old")
+    a.add_argument("new")
+    a = actions.add_parser("merge", help="move all labels of SOURCE to INTO, retire SOURCE")
+    a.add_argument("source")
+    a.add_argument("into")
+    actions.add_parser("retire", help="hide a category; its labels stay").add_argument("name")
+    actions.add_parser("restore", help="bring a retired category back").add_argument("name")
+    a = actions.add_parser("edit", help="change a definition, key or colour")
+    a.add_argument("name")
+    a.add_argument("--definition")
+    a.add_argument("--key")
+    a.add_argument("--colour")
+    a = actions.add_parser("reorder", help="put these categories first, in this order")
+    a.add_argument("names", nargs="+")
+    a = actions.add_parser("export", help="write the codebook to .md or .csv")
+    a.add_argument("out", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = {
+        "import": _import,
+        "info": _info,
+        "export": _export,
+        "codebook": _codebook,
+    }[args.command]
+    try:
+        return handler(args)
+    except Cancelled as error:
+        _clear_progress()
+        print(f"labelloop: {error}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except LabelLoopError as error:
+        _clear_progress()
+        print(f"labelloop: error: {_one_line(str(error))}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        _clear_progress()
+        print("labelloop: interrupted; nothing was changed.", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _import(args: argparse.Namespace) -> int:
+    from core.ingest import ImportOptions, import_file
+
+    options = ImportOptions(
+        text_col=args.text_col,
+        id_col=args.id_col,
+        label_col=args.label_col,
+        purpose_col=args.purpose_col,
+        meta_cols=tuple(args.meta_col),
+        on_duplicate=args.on_duplicate,
+        coder=args.coder,
+        encoding=args.encoding,
+        delimiter=_delimiter(args.delimiter),
+        sheet=args.sheet,
+    )
+    created = not args.project.exists()
+    try:
+        with Project.open(args.project, create=True) as project:
+            summary = import_file(project, args.file, options, progress=_terminal_progress())
+    except BaseException:
+        if created:  # do not leave an empty project behind after a failed first import
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{args.project}{suffix}").unlink(missing_ok=True)
+        raise
+    _clear_progress()
+    _print(summary.as_dict() if args.json else summary.describe(), args.json)
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from core.overview import describe_overview, project_overview
+
+    with Project.open(args.project) as project:
+        overview = project_overview(project)
+    _print(overview if args.json else describe_overview(overview), args.json)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from core.export import export_documents
+
+    with Project.open(args.project) as project:
+        summary = export_documents(project, args.out, progress=_terminal_progress())
+    _clear_progress()
+    if args.json:
+        _print(
+            {
+                "path": summary.path,
+                "rows": summary.rows,
+                "columns": summary.columns,
+                "prediction_run": summary.prediction_run,
+                "notes": summary.notes,
+            },
+            True,
+        )
+    else:
+        _print(summary.describe(), False)
+    return 0
+
+
+def _codebook(args: argparse.Namespace) -> int:
+    with Project.open(args.project) as project:
+        action = args.action
+        if action == "list":
+            categories = codebook.list_categories(project, include_retired=True)
+            if args.json:
+                _print([asdict(c) for c in categories], True)
+            else:
+                for c in categories:
+                    status = " (merged)" if c.merged_into else " (retired)" if c.retired else ""
+                    key = f"[{c.shortcut}]" if c.shortcut else "   "
+                    print(f"{key} {c.name}{status}  {c.definition}".rstrip())
+        elif action == "add":
+            c = codebook.add_category(
+                project,
+                args.name,
+                definition=args.definition,
+                shortcut=args.key,
+                colour=args.colour,
+            )
+            print(f"Added '{c.name}' (key {c.shortcut or 'none'}).")
+        elif action == "rename":
+            c = codebook.rename_category(project, args.old, args.new)
+            print(f"Renamed '{args.old}' to '{c.name}'; its labels kept.")
+        elif action == "merge":
+            moved = codebook.merge_categories(project, args.source, args.into)
+            print(
+                f"Moved {moved:,} labels from '{args.source}' to '{args.into}'; "
+                f"'{args.source}' is retired."
+            )
+        elif action == "retire":
+            codebook.retire_category(project, args.name)
+            print(f"Retired '{args.name}'; its labels stay in the project.")
+        elif action == "restore":
+            codebook.restore_category(project, args.name)
+            print(f"Restored '{args.name}'.")
+        elif action == "edit":
+            codebook.update_category(
+                project,
+                args.name,
+                definition=args.definition,
+                shortcut=args.key,
+                colour=args.colour,
+            )
+            print(f"Updated '{args.name}'.")
+        elif action == "reorder":
+            order = codebook.reorder_categories(project, args.names)
+            print("Order: " + ", ".join(c.name for c in order))
+        elif action == "export":
+            codebook.export_codebook(project, args.out)
+            print(f"Wrote the codebook to {args.out}.")
+    return 0
+
+
+# -- output ----------------------------------------------------------------------------
+
+
+def _print(payload: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(payload)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _delimiter(value: str | None) -> str | None:
+    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    return names.get(value.lower(), value) if value else None
+
+
+_progress_shown = False
+
+
+def _terminal_progress() -> Callable[[Progress], None] | None:
+    """A progress line on stderr, redrawn in place; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(progress: Progress) -> None:
+        global _progress_shown
+        _progress_shown = True
+        percent = f"{progress.fraction:4.0%}" if progress.fraction is not None else "    "
+        eta = format_eta(progress.eta_seconds)
+        line = f"{percent} {progress.message}" + (f", about {eta} left" if eta else "")
+        sys.stderr.write("\r" + line[:100].ljust(100))
+        sys.stderr.flush()
+
+    return show
+
+
+def _clear_progress() -> None:
+    global _progress_shown
+    if _progress_shown:
+        sys.stderr.write("\r" + " " * 100 + "\r")
+        sys.stderr.flush()
+        _progress_shown = False

@@ -1,0 +1,17 @@
+"""Importing documents: CSV/TSV, Excel, JSON Lines, Parquet and folders of .txt files.
+
+``preview_file`` shows what a file looks like as parsed (for the import wizard);
+``import_file`` streams it into a project in one all-or-nothing transaction.
+"""
+
+from core.ingest.importer import ImportOptions, ImportSummary, import_file
+from core.ingest.readers import Preview, open_reader, preview_file
+
+__all__ = [
+    "ImportOptions",
+    "ImportSummary",
+    "Preview",
+    "import_file",
+    "open_reader",
+    "preview_file",
+]

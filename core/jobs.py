@@ -1,0 +1,91 @@
+"""What every long job in ``core`` shares: a progress callback, a cancel check and an ETA.
+
+Long work (import, export, training, prediction) is a plain function taking
+``progress`` and ``should_cancel`` arguments, in the style of Orange3's ``run(..., state)``:
+the GUI's worker runner turns ``progress`` into a Qt signal and ``should_cancel`` into a
+flag set by the Cancel button; the CLI prints progress to the terminal; tests pass nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import Cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report: ``done`` of ``total`` units (``total`` 0 when unknown)."""
+
+    done: float
+    total: float
+    message: str = ""
+    eta_seconds: float | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total > 0 else None
+
+
+ProgressCallback = Callable[[Progress], None]
+CancelCheck = Callable[[], bool]
+
+
+def no_progress(_: Progress) -> None:
+    """The progress callback used when the caller passes none."""
+
+
+def never_cancel() -> bool:
+    """The cancel check used when the caller passes none."""
+    return False
+
+
+class ProgressReporter:
+    """Adds an ETA to progress reports and checks for cancellation at each one.
+
+    ETA is linear extrapolation from the rate so far, which is what users expect from a
+    progress bar; it is left out until 2% of the work or one second has passed, when the
+    early rate says too little.
+    """
+
+    def __init__(
+        self,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._progress = progress or no_progress
+        self._should_cancel = should_cancel or never_cancel
+        self._clock = clock
+        self._start = clock()
+
+    def check_cancel(self) -> None:
+        """Raise :class:`Cancelled` if the user asked to stop."""
+        if self._should_cancel():
+            raise Cancelled()
+
+    def report(self, done: float, total: float, message: str = "") -> None:
+        """Send one progress report, then honour a pending cancel request."""
+        elapsed = self._clock() - self._start
+        eta = None
+        if total > 0 and done > 0 and (done / total >= 0.02 or elapsed >= 1.0):
+            eta = max(0.0, elapsed * (total - done) / done)
+        self._progress(Progress(done, total, message, eta))
+        self.check_cancel()
+
+
+def format_eta(seconds: float | None) -> str:
+    """Human ETA text: '' when unknown, else '12 s', '3 min 05 s' or '1 h 02 min'."""
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

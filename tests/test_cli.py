@@ -1,0 +1,151 @@
+"""The headless CLI, run as a user runs it: a separate process, exit status and output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+NEWS = (
+    "id;tekst;label;split;bron\n"
+    "1;Het kabinet valt;politiek;train;NOS\n"
+    "2;Ajax wint van PSV;sport;;NU\n"
+    "3;De AEX daalt;economie;eval;FD\n"
+    "4;Nieuw stadion in Rotterdam;;;NOS\n"
+)
+
+
+def labelloop(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app.launcher", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def news_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "news.csv"
+    path.write_text(NEWS, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def imported(tmp_path: Path, news_csv: Path) -> Path:
+    project = tmp_path / "study.labelloop"
+    result = labelloop(
+        "import", project, news_csv, "--text-col", "tekst", "--id-col", "id",
+        "--label-col", "label", "--purpose-col", "split", "--meta-col", "bron",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Imported 4 of 4 rows" in result.stdout
+    return project
+
+
+def test_info_json_has_the_documented_shape(imported: Path) -> None:
+    result = labelloop("info", imported, "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["format"] == "labelloop.info/1"
+    assert info["documents"] == 4
+    assert info["labelled_documents"] == 3
+    assert info["unlabelled_documents"] == 1
+    categories = {c["name"]: c for c in info["categories"]}
+    assert categories["politiek"]["labels"] == {"train": 1, "eval": 0}
+    assert categories["economie"]["labels"] == {"train": 0, "eval": 1}
+    assert categories["politiek"]["shortcut"] == "1"
+    assert info["coders"] == ["imported"]
+    assert info["runs"] == []
+
+
+def test_import_json_summary(tmp_path: Path, news_csv: Path) -> None:
+    result = labelloop(
+        "import", tmp_path / "p.labelloop", news_csv, "--text-col", "tekst", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["imported"] == 4
+    assert summary["details"]["delimiter"] == "semicolon"
+
+
+def test_export_then_read_back_in_pandas(imported: Path, tmp_path: Path) -> None:
+    out = tmp_path / "labels.parquet"
+    result = labelloop("export", imported, out)
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_parquet(out)
+    assert frame["label"].tolist() == ["politiek", "sport", "economie", ""]
+    assert frame["bron"].tolist() == ["NOS", "NU", "FD", "NOS"]
+
+
+def test_codebook_commands_keep_labels(imported: Path) -> None:
+    assert (
+        labelloop("codebook", imported, "add", "cultuur", "--definition", "Kunst").returncode == 0
+    )
+    assert labelloop("codebook", imported, "rename", "economie", "economy").returncode == 0
+    merged = labelloop("codebook", imported, "merge", "sport", "cultuur")
+    assert merged.returncode == 0 and "Moved 1 labels" in merged.stdout
+    listing = json.loads(labelloop("codebook", imported, "list", "--json").stdout)
+    by_name = {c["name"]: c for c in listing}
+    assert by_name["sport"]["merged_into"] == "cultuur"
+    assert by_name["cultuur"]["definition"] == "Kunst"
+    info = json.loads(labelloop("info", imported, "--json").stdout)
+    labels = {c["name"]: c["labels"] for c in info["categories"]}
+    assert labels["cultuur"] == {"train": 1, "eval": 0}
+    assert labels["economy"] == {"train": 0, "eval": 1}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("info", "{tmp}/missing.labelloop"), "No project at"),
+        (("import", "{tmp}/p.labelloop", "{csv}", "--text-col", "text"), "Columns found: 'id'"),
+        (("export", "{project}", "{tmp}/out.sav"), "use one of .csv"),
+        (("codebook", "{project}", "rename", "nope", "x"), "No category named 'nope'"),
+        (("import", "{tmp}/p.labelloop", "{tmp}/missing.csv", "--text-col", "x"), "no such file"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_clear_line(
+    imported: Path, news_csv: Path, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    values = {"tmp": tmp_path, "csv": news_csv, "project": imported}
+    result = labelloop(*(a.format(**values) for a in args))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("labelloop: error: ")
+    assert message in lines[0]
+
+
+def test_failed_first_import_leaves_no_empty_project(tmp_path: Path, news_csv: Path) -> None:
+    project = tmp_path / "new.labelloop"
+    result = labelloop("import", project, news_csv, "--text-col", "nope")
+    assert result.returncode == 1
+    assert not project.exists()
+
+
+def test_commands_run_without_importing_qt(imported: Path) -> None:
+    code = (
+        "import sys\n"
+        "from desktop_app.launcher import main\n"
+        f"assert main(['info', {str(imported)!r}]) == 0\n"
+        "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_smoke_opens_the_window_with_a_project_and_exits_zero(imported: Path) -> None:
+    result = labelloop("--smoke", imported)
+    assert result.returncode == 0, result.stderr
+
+
+def test_smoke_reports_an_unopenable_project(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.labelloop"
+    bad.write_text("not a database")
+    result = labelloop("--smoke", bad)
+    assert result.returncode == 1
+    assert "not an SQLite database" in result.stderr

@@ -1,0 +1,142 @@
+"""The project file: SQLite settings, migrations, refusing what it must not touch."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from core.errors import NewerProjectError, ProjectError
+from core.labels import set_label
+from core.store.engine import make_engine
+from core.store.project import Project, _alembic_config, head_revision
+from core.store.schema import Category, Document
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_new_project_is_plain_sqlite_in_wal_mode_with_foreign_keys(project: Project) -> None:
+    with project.read() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    project.close()
+    tables = {
+        row[0] for row in sqlite3.connect(project.path).execute("SELECT name FROM sqlite_master")
+    }
+    assert {"documents", "categories", "annotations", "annotation_events"} <= tables
+    assert {"model_runs", "predictions", "documents_fts"} <= tables
+
+
+def test_opening_a_missing_project_without_create_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="No project at .*labelloop import"):
+        Project.open(tmp_path / "missing.labelloop")
+    assert not (tmp_path / "missing.labelloop").exists()
+
+
+def test_a_text_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.labelloop"
+    path.write_text("id,text\n1,hallo\n")
+    before = _digest(path)
+    with pytest.raises(ProjectError, match="not an SQLite database"):
+        Project.open(path)
+    assert _digest(path) == before
+
+
+def test_a_foreign_sqlite_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.labelloop"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(ProjectError, match="not a LabelLoop project"):
+        Project.open(path)
+    assert _digest(path) == before
+
+
+def test_a_project_from_a_newer_version_is_refused_unchanged(project_path: Path) -> None:
+    Project.open(project_path, create=True).close()
+    conn = sqlite3.connect(project_path)
+    conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    conn.commit()
+    conn.close()
+    before = _digest(project_path)
+    with pytest.raises(NewerProjectError, match="newer version of LabelLoop"):
+        Project.open(project_path)
+    assert _digest(project_path) == before
+    assert not list(project_path.parent.glob("*.bak-*"))
+
+
+def test_an_old_project_is_backed_up_then_migrated_and_its_documents_are_searchable(
+    project_path: Path,
+) -> None:
+    # A project as the first schema revision wrote it: no full-text index yet.
+    engine = make_engine(project_path)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO documents (id, external_id, text, meta, content_hash) "
+                "VALUES (1, 'a', 'De Tweede Kamer stemt over de begroting', '{}', 'h')"
+            )
+        )
+    engine.dispose()
+
+    with Project.open(project_path) as project:
+        assert project.schema_revision() == head_revision()
+        with project.read() as session:
+            hits = session.execute(
+                text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH 'begroting'")
+            ).all()
+            assert hits == [(1,)]
+            assert session.get(Document, 1).text.startswith("De Tweede Kamer")
+
+    backups = list(project_path.parent.glob(f"{project_path.name}.bak-0001-*"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert old.execute("SELECT count(*) FROM documents").fetchone() == (1,)
+
+
+def test_reopening_a_current_project_makes_no_backup(project_path: Path) -> None:
+    Project.open(project_path, create=True).close()
+    Project.open(project_path).close()
+    assert not list(project_path.parent.glob("*.bak-*"))
+
+
+def test_a_saved_label_is_on_disk_for_another_connection_at_once(project: Project) -> None:
+    with project.write() as session:
+        session.add(Document(id=1, external_id="1", text="tekst", meta={}, content_hash="h"))
+        session.add(Category(id=1, name="politiek"))
+    set_label(project, 1, 1, "anna")
+    # A separate connection (another process would see the same) reads the committed label.
+    other = sqlite3.connect(project.path)
+    assert other.execute("SELECT coder, category_id FROM annotations").fetchall() == [("anna", 1)]
+    other.close()
+
+
+def test_write_transactions_take_the_write_lock_up_front(project: Project) -> None:
+    # BEGIN IMMEDIATE: while one write session is open, a second writer cannot start.
+    blocker = sqlite3.connect(project.path, timeout=0, isolation_level=None)
+    with project.write() as session:
+        session.execute(text("SELECT count(*) FROM documents")).scalar()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            blocker.execute("BEGIN IMMEDIATE")
+    blocker.execute("BEGIN IMMEDIATE")
+    blocker.execute("ROLLBACK")
+    blocker.close()
+
+
+def test_new_project_name_must_end_in_labelloop(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match=r"must end in \.labelloop"):
+        Project.open(tmp_path / "study.db", create=True)
