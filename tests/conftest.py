@@ -11,7 +11,7 @@ import pytest
 # Qt tests run without a display; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from core.store import Project  # noqa: E402
+from core.store import Project
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def test_new_project_is_plain_sqlite_in_wal_mode_with_foreign_keys(project: Proj
 
 
 def test_opening_a_missing_project_without_create_says_how_to_make_one(tmp_path: Path) -> None:
-    with pytest.raises(ProjectError, match="No project at .*labelloop import"):
+    with pytest.raises(ProjectError, match=r"No project at .*labelloop import"):
         Project.open(tmp_path / "missing.labelloop")
     assert not (tmp_path / "missing.labelloop").exists()
 

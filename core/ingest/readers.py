@@ -279,6 +279,9 @@ class ExcelReader:
         if header is None:
             raise ImportFileError(f"{path}: sheet '{self.sheet}' is empty.")
         self.columns = [as_text(c) or f"column {i + 1}" for i, c in enumerate(header)]
+        # Sheet row numbers of the chunk being imported (empty rows are skipped).
+        self._chunk_start = 0
+        self._chunk_rows: list[int] = []
 
     def _rows(self) -> Iterator[tuple[Any, ...]]:
         try:
@@ -290,7 +293,10 @@ class ExcelReader:
             ) from None
 
     def location(self, index: int) -> str:
-        return f"sheet '{self.sheet}' row {index + 2} (row 1 is the header)"
+        offset = index - self._chunk_start
+        in_chunk = 0 <= offset < len(self._chunk_rows)
+        row = self._chunk_rows[offset] if in_chunk else index + 2
+        return f"sheet '{self.sheet}' row {row} (row 1 is the header)"
 
     def chunks(self, size: int, wanted: list[str]) -> Iterator[Chunk]:
         positions = [self.columns.index(c) for c in wanted]
@@ -298,14 +304,17 @@ class ExcelReader:
         rows = self._rows()
         next(rows)  # header
         start, data = 0, {c: [] for c in wanted}
-        for row in rows:
+        self._chunk_start, self._chunk_rows = 0, []
+        for number, row in enumerate(rows, start=2):
             if not any(cell is not None for cell in row):
                 continue  # Excel leaves fully empty rows around; they are not records
             for column, position in zip(wanted, positions, strict=True):
                 data[column].append(row[position] if position < len(row) else None)
+            self._chunk_rows.append(number)
             if len(data[wanted[0]]) == size:
-                yield Chunk(data, start, float(start + size + 1), total)
+                yield Chunk(data, start, float(number), total)
                 start, data = start + size, {c: [] for c in wanted}
+                self._chunk_start, self._chunk_rows = start, []
         if data[wanted[0]]:
             yield Chunk(data, start, total, total)
 
