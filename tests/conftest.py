@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,3 +27,22 @@ def project(project_path: Path) -> Iterator[Project]:
     opened = Project.open(project_path, create=True)
     yield opened
     opened.close()
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_running() -> Iterator[None]:
+    """Fail any test that leaves a background job's QThread running (like napari's)."""
+    yield
+    worker = sys.modules.get("desktop_app.worker")
+    if worker is None:  # no Qt in this test session (yet)
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    deadline = time.monotonic() + 5
+    while worker.live_jobs() and time.monotonic() < deadline:
+        if app is not None:
+            app.processEvents()
+        time.sleep(0.01)
+    if worker.live_jobs():
+        pytest.fail(f"jobs still running after the test: {worker.live_jobs()}")

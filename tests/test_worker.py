@@ -1,0 +1,85 @@
+"""The generic job runner: results, errors and cancellation arrive in the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QThread
+
+from core.errors import Cancelled
+from core.jobs import Progress, ProgressReporter
+from desktop_app.worker import JobRunner
+
+pytestmark = pytest.mark.gui
+
+
+def counting_job(steps: int, delay: float = 0.0):  # type: ignore[no-untyped-def]
+    def job(progress, should_cancel):  # type: ignore[no-untyped-def]
+        reporter = ProgressReporter(progress, should_cancel)
+        for step in range(1, steps + 1):
+            time.sleep(delay)
+            reporter.report(step, steps, f"step {step}")
+        return "done"
+
+    return job
+
+
+def test_result_and_progress_arrive_in_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+    seen: list[Progress] = []
+    threads: list[bool] = []
+    handle = runner.run("count", counting_job(5))
+    handle.progress.connect(lambda p: (seen.append(p), threads.append(_in_gui_thread())))
+    with qtbot.waitSignal(handle.returned, timeout=5000) as blocker:
+        pass
+    assert blocker.args == ["done"]
+    qtbot.waitUntil(lambda: not runner.running())
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert all(threads)
+
+
+def test_an_exception_in_the_job_is_reported_not_raised(qtbot) -> None:  # type: ignore[no-untyped-def]
+    def failing(progress, should_cancel):  # type: ignore[no-untyped-def]
+        raise ValueError("bad row 7")
+
+    handle = JobRunner().run("fail", failing)
+    with qtbot.waitSignal(handle.errored, timeout=5000) as blocker:
+        pass
+    assert str(blocker.args[0]) == "bad row 7"
+    qtbot.waitUntil(lambda: not handle.is_running())
+
+
+def test_cancel_stops_the_job_promptly(qtbot) -> None:  # type: ignore[no-untyped-def]
+    started = threading.Event()
+
+    def slow(progress, should_cancel):  # type: ignore[no-untyped-def]
+        started.set()
+        while True:
+            time.sleep(0.01)
+            if should_cancel():
+                raise Cancelled()
+
+    runner = JobRunner()
+    handle = runner.run("slow", slow)
+    assert started.wait(5)
+    begun = time.monotonic()
+    with qtbot.waitSignal(handle.cancelled, timeout=5000):
+        handle.cancel()
+    assert time.monotonic() - begun < 1.0
+    qtbot.waitUntil(lambda: not runner.running())
+
+
+def test_cancel_all_and_wait_stops_every_job(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+    handles = [runner.run(f"job {i}", counting_job(1000, 0.005)) for i in range(3)]
+    assert runner.cancel_all_and_wait(5000)
+    assert all(h.cancel_requested for h in handles)
+    qtbot.waitUntil(lambda: not runner.running())
+
+
+def _in_gui_thread() -> bool:
+    from PySide6.QtWidgets import QApplication
+
+    return QThread.currentThread() is QApplication.instance().thread()
