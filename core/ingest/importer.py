@@ -165,6 +165,11 @@ def _check_columns(reader: TableReader, options: ImportOptions) -> list[str]:
             f"{reader.path}: no column named {', '.join(repr(c) for c in missing)}. "
             f"Columns found: {', '.join(repr(c) for c in reader.columns)}."
         )
+    if options.purpose_col and not options.label_col:
+        raise ImportFileError(
+            f"{reader.path}: a purpose column says what each label is for; "
+            "name the label column too (--label-col)."
+        )
     if options.on_duplicate not in ("skip", "replace", "fail"):
         raise ImportFileError("Duplicate policy must be skip, replace or fail.")
     return wanted
@@ -213,7 +218,7 @@ class _ChunkWriter:
             else:
                 external_id = f"{self.source_name}:{index + 1}"
             if external_id in rows:  # the same id twice within this chunk
-                if self._duplicate(external_id, index) == "skip":
+                if self._duplicate(external_id, index, in_chunk=True) == "skip":
                     continue
                 self.summary.replaced += 1
             rows[external_id] = {
@@ -249,11 +254,14 @@ class _ChunkWriter:
             )
         return _PURPOSE_WORDS[word]
 
-    def _duplicate(self, external_id: str, index: int) -> DuplicatePolicy:
+    def _duplicate(self, external_id: str, index: int, *, in_chunk: bool) -> DuplicatePolicy:
         if self.options.on_duplicate == "fail":
+            # Within a chunk we know it is the file; across chunks the earlier row is
+            # already stored, and the project cannot tell it from an older import.
+            where = "earlier in this file" if in_chunk else "earlier in this file or in the project"
             raise ImportFileError(
-                f"{self.reader.path}: {self.reader.location(index)}: id '{external_id}' is "
-                "already in the project. Choose skip or replace for duplicate ids, "
+                f"{self.reader.path}: {self.reader.location(index)}: id '{external_id}' "
+                f"already occurs {where}. Choose skip or replace for duplicate ids, "
                 "or give each document its own id."
             )
         if self.options.on_duplicate == "skip":
@@ -272,7 +280,7 @@ class _ChunkWriter:
         for external_id, row in rows.items():
             index = row.pop("_index")
             if external_id in existing:
-                if self._duplicate(external_id, index) == "skip":
+                if self._duplicate(external_id, index, in_chunk=False) == "skip":
                     labels.pop(external_id, None)
                     continue
                 row["id"] = existing[external_id]

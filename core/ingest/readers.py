@@ -221,17 +221,21 @@ class CsvReader:
         message = str(error)
         fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
         if fields:
-            expected, line, saw = fields.groups()
+            # pandas counts records ("line" 4 is the 4th record, the header being the
+            # 1st): a spreadsheet's row number, even when quoted texts span lines.
+            expected, row, saw = fields.groups()
             return ImportFileError(
-                f"{self.path}: line {line} has {saw} fields where the header has {expected}. "
+                f"{self.path}: row {row} (row 1 is the header) has {saw} fields where the "
+                f"header has {expected}. "
                 f"The delimiter used was {self.details['delimiter']}; check it, and that "
                 'texts containing it are quoted ("...").'
             )
         eof = re.search(r"EOF inside string starting at row (\d+)", message)
         if eof:
             return ImportFileError(
-                f"{self.path}: the file ends inside a quoted text that starts on line "
-                f"{int(eof.group(1)) + 1}; the file may be cut short or a quote is not closed."
+                f"{self.path}: the file ends inside a quoted text that starts in row "
+                f"{int(eof.group(1)) + 1} (row 1 is the header); the file may be cut short "
+                "or a quote is not closed."
             )
         return ImportFileError(f"{self.path}: cannot be read as {self.file_format}: {message}")
 
@@ -441,7 +445,10 @@ class TextFolderReader:
         self.path = path
         self._encoding = encoding
         self._files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"
+            p
+            for p in path.rglob("*")
+            # "._name.txt" files are macOS metadata, not texts; hidden files are skipped too
+            if p.is_file() and p.suffix.lower() == ".txt" and not p.name.startswith(".")
         )
         if not self._files:
             raise ImportFileError(f"{path}: the folder holds no .txt files.")

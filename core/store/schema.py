@@ -72,6 +72,16 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String, index=True)
 
 
+class EvaluationSample(Base):
+    """A document drawn at random into the evaluation sample (``draw`` numbers each draw)."""
+
+    __tablename__ = "evaluation_sample"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    draw: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Category(Base):
     """A codebook category. Categories are retired or merged, never deleted with labels."""
 
