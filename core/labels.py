@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from core.errors import LabelLoopError
 from core.store.project import Project
-from core.store.schema import PURPOSES, Annotation, AnnotationEvent, Category, Document, utcnow
+from core.store.schema import (
+    PURPOSES,
+    Annotation,
+    AnnotationEvent,
+    Category,
+    Document,
+    EvaluationSample,
+    utcnow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +42,13 @@ def set_label(
     category_id: int,
     coder: str,
     *,
-    purpose: str = "train",
+    purpose: str | None = None,
     note: str = "",
 ) -> None:
-    """Give ``document_id`` the label ``category_id`` from ``coder`` (replacing theirs)."""
+    """Give ``document_id`` the label ``category_id`` from ``coder`` (replacing theirs).
+
+    ``purpose`` defaults to 'eval' for documents in the evaluation sample, else 'train'.
+    """
     with project.write() as session:
         write_label(session, document_id, category_id, coder, purpose=purpose, note=note)
 
@@ -48,11 +59,14 @@ def write_label(
     category_id: int,
     coder: str,
     *,
-    purpose: str = "train",
+    purpose: str | None = None,
     note: str = "",
     action: str = "set",
 ) -> None:
-    """:func:`set_label` inside a write transaction the caller holds (used by import)."""
+    """:func:`set_label` inside a write transaction the caller holds."""
+    if purpose is None:
+        in_sample = session.get(EvaluationSample, document_id) is not None
+        purpose = "eval" if in_sample else "train"
     if purpose not in PURPOSES:
         raise LabelLoopError(f"Purpose must be 'train' or 'eval', not '{purpose}'.")
     coder = coder.strip()

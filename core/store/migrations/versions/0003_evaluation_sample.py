@@ -20,9 +20,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "evaluation_sample",
-        sa.Column(
-            "document_id", sa.Integer(), sa.ForeignKey("documents.id"), primary_key=True
-        ),
+        sa.Column("document_id", sa.Integer(), sa.ForeignKey("documents.id"), primary_key=True),
         sa.Column("draw", sa.Integer(), nullable=False),
         sa.Column("drawn_at", sa.DateTime(), nullable=False),
     )

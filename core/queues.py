@@ -1,0 +1,180 @@
+"""Labelling queues: which document to show next.
+
+A queue strategy answers one question — the next few documents to label — and is
+registered by name, so new strategies plug in without touching the labelling view
+(uncertainty-first arrives with the training issue). Training queues serve documents
+that nobody has labelled and that are not in the evaluation sample; the evaluation
+queue serves only the sample.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy import func, select, text
+
+from core.search import fts_query
+from core.store.project import Project
+from core.store.schema import Document
+
+_UNLABELLED = (
+    "NOT EXISTS (SELECT 1 FROM annotations AS a WHERE a.document_id = d.id) "
+    "AND NOT EXISTS (SELECT 1 FROM evaluation_sample AS e WHERE e.document_id = d.id)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRequest:
+    """What the labelling session asks: up to ``size`` ids, none of ``exclude``."""
+
+    coder: str
+    exclude: frozenset[int] = frozenset()
+    size: int = 20
+
+
+class QueueStrategy(Protocol):
+    name: ClassVar[str]
+    title: ClassVar[str]
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]: ...
+
+
+QUEUES: dict[str, Callable[..., QueueStrategy]] = {}
+
+
+def register_queue(cls: type) -> type:
+    """Class decorator: make a strategy available by its ``name``."""
+    QUEUES[cls.name] = cls
+    return cls
+
+
+def make_queue(name: str, **config: Any) -> QueueStrategy:
+    """A fresh queue strategy by name, e.g. ``make_queue("search", query="kabinet")``."""
+    try:
+        factory = QUEUES[name]
+    except KeyError:
+        raise ValueError(f"Unknown queue '{name}'; known: {', '.join(QUEUES)}") from None
+    return factory(**config)
+
+
+def _excluding(exclude: frozenset[int]) -> str:
+    # Ids are ints we produced; formatting them into SQL is safe and avoids a bind
+    # parameter per id.
+    return f" AND d.id NOT IN ({','.join(map(str, sorted(exclude)))})" if exclude else ""
+
+
+@register_queue
+class RandomOrder:
+    """Unlabelled documents in random order: the default, and an unbiased one."""
+
+    name = "random"
+    title = "Unlabelled, random order"
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = random.Random(seed)
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        with project.read() as session:
+            bounds = session.execute(select(func.min(Document.id), func.max(Document.id))).one()
+            if bounds[0] is None:
+                return []
+            low, high = bounds
+            # Draw candidate ids at random and keep the unlabelled ones: O(size), not
+            # O(corpus), while most of a corpus is unlabelled (the usual case).
+            span = high - low + 1
+            guesses = {self._rng.randint(low, high) for _ in range(min(span, request.size * 4))}
+            guesses -= request.exclude
+            found: list[int] = []
+            if guesses:
+                found = list(
+                    session.scalars(
+                        text(
+                            f"SELECT d.id FROM documents AS d WHERE d.id IN "
+                            f"({','.join(map(str, guesses))}) AND {_UNLABELLED}"
+                        )
+                    )
+                )
+                self._rng.shuffle(found)
+            if len(found) >= request.size:
+                return found[: request.size]
+            # Few unlabelled left (or a sparse id range): sample among all of them.
+            rest = session.scalars(
+                text(
+                    f"SELECT d.id FROM documents AS d WHERE {_UNLABELLED}"
+                    f"{_excluding(request.exclude | set(found))} ORDER BY random() LIMIT :n"
+                ),
+                {"n": request.size - len(found)},
+            )
+            return found + list(rest)
+
+
+@register_queue
+class FileOrder:
+    """Unlabelled documents in the order they were imported."""
+
+    name = "file-order"
+    title = "Unlabelled, file order"
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        with project.read() as session:
+            return list(
+                session.scalars(
+                    text(
+                        f"SELECT d.id FROM documents AS d WHERE {_UNLABELLED}"
+                        f"{_excluding(request.exclude)} ORDER BY d.id LIMIT :n"
+                    ),
+                    {"n": request.size},
+                )
+            )
+
+
+@register_queue
+class SearchMatches:
+    """Unlabelled documents matching a full-text search, best matches first."""
+
+    name = "search"
+    title = "Unlabelled, matching a search"
+
+    def __init__(self, query: str = "") -> None:
+        self.query = query
+        self._match = fts_query(query)
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        if not self._match:
+            return []
+        with project.read() as session:
+            return list(
+                session.scalars(
+                    text(
+                        "SELECT d.id FROM documents_fts AS f JOIN documents AS d "
+                        f"ON d.id = f.rowid WHERE documents_fts MATCH :q AND {_UNLABELLED}"
+                        f"{_excluding(request.exclude)} ORDER BY f.rank LIMIT :n"
+                    ),
+                    {"q": self._match, "n": request.size},
+                )
+            )
+
+
+@register_queue
+class EvaluationSampleQueue:
+    """The evaluation sample's documents this coder has not labelled yet."""
+
+    name = "evaluation"
+    title = "Evaluation sample"
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        with project.read() as session:
+            return list(
+                session.scalars(
+                    text(
+                        "SELECT d.id FROM evaluation_sample AS e JOIN documents AS d "
+                        "ON d.id = e.document_id WHERE NOT EXISTS (SELECT 1 FROM annotations "
+                        "AS a WHERE a.document_id = d.id AND a.coder = :coder)"
+                        f"{_excluding(request.exclude)} ORDER BY e.draw, e.document_id LIMIT :n"
+                    ),
+                    {"coder": request.coder, "n": request.size},
+                )
+            )
