@@ -16,6 +16,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from core.store import Project
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Point the window's settings at a temporary file: tests never touch a user's."""
+    path = tmp_path_factory.mktemp("settings") / "labelloop.ini"
+    monkeypatch.setenv("LABELLOOP_SETTINGS", str(path))
+
+
+
+
 @pytest.fixture
 def project_path(tmp_path: Path) -> Path:
     return tmp_path / "study.labelloop"
