@@ -1,0 +1,111 @@
+"""The document being labelled: plain text in a readable font, search terms highlighted."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.labelling import ShownDocument
+from core.sampling import WHY as EVALUATION_WHY
+
+_HIGHLIGHT = QColor("#FFE08A")
+
+
+class DocumentPane(QWidget):
+    """Shows one document: text, an evaluation badge, and its metadata."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.badge = QLabel("EVALUATION SAMPLE")
+        self.badge.setToolTip(EVALUATION_WHY)
+        self.badge.setStyleSheet(
+            "QLabel { background: #CC79A7; color: white; font-weight: bold;"
+            " padding: 3px 8px; border-radius: 4px; }"
+        )
+        self.badge.hide()
+        self.badge_hint = QLabel(EVALUATION_WHY)
+        self.badge_hint.setWordWrap(True)
+        self.badge_hint.setStyleSheet("color: #555;")
+        self.badge_hint.hide()
+
+        # QPlainTextEdit never interprets markup: a text with <b> shows "<b>".
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        font = QFont(self.text.font())
+        font.setPointSizeF(max(13.0, font.pointSizeF() * 1.3))
+        self.text.setFont(font)
+        self.text.setFrameShape(QFrame.Shape.StyledPanel)
+
+        self.meta = QFormLayout()
+        self.meta.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        meta_box = QWidget()
+        meta_box.setLayout(self.meta)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.badge_hint)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(meta_box)
+        self._terms: list[str] = []
+
+    def set_search_terms(self, query: str) -> None:
+        """Words to highlight (the search queue's query); '' for none."""
+        self._terms = [t.strip('"*').lower() for t in re.findall(r'"[^"]+"|\S+', query)]
+        self._terms = [t for t in self._terms if t]
+        self._highlight()
+
+    def show_document(self, document: ShownDocument | None) -> None:
+        while self.meta.rowCount():
+            self.meta.removeRow(0)
+        if document is None:
+            self.text.setPlainText("")
+            self.badge.hide()
+            self.badge_hint.hide()
+            return
+        self.text.setPlainText(document.text)
+        self.text.moveCursor(QTextCursor.MoveOperation.Start)
+        self.badge.setVisible(document.in_evaluation_sample)
+        self.badge_hint.setVisible(document.in_evaluation_sample)
+        rows = {"id": document.external_id}
+        if document.source:
+            rows["source"] = document.source
+        rows.update({k: "" if v is None else str(v) for k, v in document.meta.items()})
+        for key, value in rows.items():
+            label = QLabel(value)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            name = QLabel(f"{key}:")
+            name.setTextFormat(Qt.TextFormat.PlainText)
+            self.meta.addRow(name, label)
+        self._highlight()
+
+    def _highlight(self) -> None:
+        selections = []
+        document = self.text.document()
+        colour = QTextCharFormat()
+        colour.setBackground(_HIGHLIGHT)
+        for term in self._terms:
+            cursor = QTextCursor(document)
+            while True:
+                cursor = document.find(term, cursor)
+                if cursor.isNull():
+                    break
+                selection = QTextEdit.ExtraSelection()
+                selection.cursor = cursor
+                selection.format = colour
+                selections.append(selection)
+        self.text.setExtraSelections(selections)
