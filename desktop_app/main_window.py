@@ -1,78 +1,262 @@
-"""The main window: a thin frame that swaps between the welcome page and a project."""
+"""The main window: a thin frame that opens projects and assembles the pages.
+
+It owns the job runner and the open project's context; the pages do the work. Closing
+the window (or the project) cancels running jobs and waits for their threads.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget
+import platformdirs
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+)
 
+from core.demo import open_demo_project
+from core.errors import LabelLoopError
+from core.export import EXPORT_FORMATS, export_documents
 from core.store.project import SUFFIX, Project
-from desktop_app.overview_page import OverviewPage
+from desktop_app import settings
+from desktop_app.context import ProjectContext
+from desktop_app.job_progress import JobProgress
 from desktop_app.welcome_page import WelcomePage
+from desktop_app.worker import JobRunner
+from desktop_app.workspace import Workspace
 
-_FILTER = f"LabelLoop projects (*{SUFFIX})"
+_PROJECTS = f"LabelLoop projects (*{SUFFIX})"
+_EXPORTS = "CSV (*.csv);;Excel (*.xlsx);;Parquet (*.parquet);;Stata (*.dta)"
 
 
 class MainWindow(QMainWindow):
-    """Holds the open project (at most one) and the pages that show it."""
+    """Holds at most one open project and swaps between the welcome page and it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, default_coder: str | None = None) -> None:
+        """``default_coder`` is used instead of asking, when no coder name is saved yet
+        (start-up checks and tests, which must not wait for a dialog)."""
         super().__init__()
         self.setWindowTitle("LabelLoop")
-        self.project: Project | None = None
+        self._default_coder = default_coder
+        self.setAcceptDrops(True)
+        self.runner = JobRunner(self)
+        self.context: ProjectContext | None = None
+        self.workspace: Workspace | None = None
         self.welcome = WelcomePage()
-        self.overview = OverviewPage()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
-        self.pages.addWidget(self.overview)
         self.setCentralWidget(self.pages)
+        self.job_progress = JobProgress()
+        self.coder_label = QLabel()
+        self.statusBar().addPermanentWidget(self.job_progress, 1)
+        self.statusBar().addPermanentWidget(self.coder_label)
+        self.runner.job_started.connect(self._track_long_job)
         self.welcome.new_requested.connect(self.ask_new_project)
         self.welcome.open_requested.connect(self.ask_open_project)
-        self._build_menu()
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.recent_requested.connect(self.try_open)
+        self.welcome.set_recent(settings.recent_projects())
+        self._build_menus()
+        self._update_actions()
+        geometry = settings.window_geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
 
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (
-            ("&New project…", QKeySequence.StandardKey.New, self.ask_new_project),
-            ("&Open project…", QKeySequence.StandardKey.Open, self.ask_open_project),
-            ("&Close project", QKeySequence.StandardKey.Close, self.close_project),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
-        ):
-            action = QAction(text, self)
+    # -- menus -----------------------------------------------------------------------
+
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        if shortcut is not None:
             action.setShortcut(shortcut)
-            action.triggered.connect(slot)
-            menu.addAction(action)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "&New project…", self.ask_new_project, QKeySequence.StandardKey.New)
+        self._action(file, "&Open project…", self.ask_open_project, QKeySequence.StandardKey.Open)
+        self._action(file, "Open &demo project", self.open_demo)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file.addSeparator()
+        self.import_action = self._action(
+            file, "&Import documents…", lambda: self.ask_import(), QKeySequence("Ctrl+I")
+        )
+        self.export_action = self._action(
+            file, "&Export labels and predictions…", self.ask_export, QKeySequence("Ctrl+E")
+        )
+        file.addSeparator()
+        self.close_action = self._action(
+            file, "&Close project", self.close_project, QKeySequence.StandardKey.Close
+        )
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        coder = self.menuBar().addMenu("&Coder")
+        self._action(coder, "&Switch coder…", self.ask_coder)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About LabelLoop", self._about)
+
+    def _update_actions(self) -> None:
+        is_open = self.context is not None
+        for action in (self.import_action, self.export_action, self.close_action):
+            action.setEnabled(is_open)
+        coder = self.context.coder if self.context else settings.coder_name()
+        self.coder_label.setText(f"Coder: {coder}" if coder else "")
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in settings.recent_projects():
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(functools.partial(self.try_open, path))
+
+    # -- projects --------------------------------------------------------------------
 
     def ask_new_project(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New project", "", _FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "New project", "", _PROJECTS)
         if path:
-            self.open_project(Path(path).with_suffix(SUFFIX), create=True)
+            self.try_open(Path(path).with_suffix(SUFFIX), create=True)
 
     def ask_open_project(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", _FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", _PROJECTS)
         if path:
-            self.open_project(Path(path))
+            self.try_open(Path(path))
+
+    def open_demo(self) -> None:
+        folder = Path(platformdirs.user_data_dir("LabelLoop", "LabelLoop"))
+        try:
+            self.set_project(open_demo_project(folder))
+        except LabelLoopError as error:
+            self.show_error(str(error))
+
+    def try_open(self, path: Path, *, create: bool = False) -> None:
+        """Open ``path`` and show a clear message if it cannot be opened."""
+        try:
+            self.open_project(path, create=create)
+        except LabelLoopError as error:
+            self.show_error(str(error))
 
     def open_project(self, path: Path, *, create: bool = False) -> None:
-        """Open ``path``; raises LabelLoopError (the caller shows it) if it cannot."""
-        project = Project.open(path, create=create)
+        """Open ``path``; raises LabelLoopError if it cannot."""
+        self.set_project(Project.open(path, create=create))
+
+    def set_project(self, project: Project) -> None:
         self.close_project()
-        self.project = project
-        self.setWindowTitle(f"{path.stem} — LabelLoop")
-        self.overview.show_project(project)
-        self.pages.setCurrentWidget(self.overview)
+        coder = settings.coder_name() or self._default_coder or self._ask_coder_name() or "coder"
+        settings.set_coder_name(coder)
+        self.context = ProjectContext(project, self.runner, coder)
+        self.workspace = Workspace(self.context)
+        self.pages.addWidget(self.workspace)
+        self.pages.setCurrentWidget(self.workspace)
+        self.setWindowTitle(f"{project.path.stem} — LabelLoop")
+        settings.remember_project(project.path)
+        self._update_actions()
+        self.workspace.start()
 
     def close_project(self) -> None:
-        if self.project is not None:
-            self.project.close()
-            self.project = None
+        """Cancel running jobs, wait for them, and close the project file."""
+        self.runner.cancel_all_and_wait()
+        if self.workspace is not None:
+            self.pages.removeWidget(self.workspace)
+            self.workspace.deleteLater()
+            self.workspace = None
+        if self.context is not None:
+            self.context.project.close()
+            self.context = None
         self.setWindowTitle("LabelLoop")
+        self.welcome.set_recent(settings.recent_projects())
         self.pages.setCurrentWidget(self.welcome)
+        self._update_actions()
+
+    # -- coder -----------------------------------------------------------------------
+
+    def _ask_coder_name(self) -> str:
+        name, ok = QInputDialog.getText(
+            self,
+            "Who is labelling?",
+            "Your name or initials. It is stored with every label you give, so that "
+            "labels by different coders can be compared.",
+        )
+        return name.strip() if ok else ""
+
+    def ask_coder(self) -> None:
+        name = self._ask_coder_name()
+        if name:
+            settings.set_coder_name(name)
+            if self.context is not None:
+                self.context.set_coder(name)
+            self._update_actions()
+
+    # -- import and export -------------------------------------------------------------
+
+    def ask_import(self, path: Path | None = None) -> None:
+        if self.context is None:
+            return
+        from desktop_app.import_wizard import ImportDialog
+
+        dialog = ImportDialog(self.context, path, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def ask_export(self) -> None:
+        if self.context is None:
+            return
+        default = str(self.context.project.path.with_suffix(".csv"))
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", default, _EXPORTS)
+        if not path:
+            return
+        target = Path(path)
+        if target.suffix.lower() not in EXPORT_FORMATS:
+            target = target.with_suffix(chosen.split("*")[1].rstrip(")"))
+        self.export_to(target)
+
+    def export_to(self, target: Path) -> None:
+        assert self.context is not None
+        handle = self.runner.run(
+            "Exporting", functools.partial(export_documents, self.context.project, target)
+        )
+        handle.returned.connect(
+            lambda summary: self.statusBar().showMessage(summary.describe(), 10_000)
+        )
+        handle.errored.connect(lambda error: self.show_error(str(error)))
+
+    def _track_long_job(self, handle) -> None:  # type: ignore[no-untyped-def]
+        # Labelling steps take milliseconds; a progress bar would only flicker.
+        if handle.name in ("Exporting", "Drawing the evaluation sample"):
+            self.job_progress.track(handle)
+
+    # -- window ----------------------------------------------------------------------
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "LabelLoop", message)
 
-    def closeEvent(self, event) -> None:
+    def _about(self) -> None:
+        from core import __version__
+
+        QMessageBox.about(
+            self,
+            "About LabelLoop",
+            f"LabelLoop {__version__}\nLabel texts, train models, evaluate honestly.",
+        )
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.context is not None and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls and self.context is not None:
+            event.acceptProposedAction()
+            self.ask_import(Path(urls[0].toLocalFile()))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        settings.save_window_geometry(self.saveGeometry())
         self.close_project()
         super().closeEvent(event)

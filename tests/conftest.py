@@ -23,8 +23,6 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> 
     monkeypatch.setenv("LABELLOOP_SETTINGS", str(path))
 
 
-
-
 @pytest.fixture
 def project_path(tmp_path: Path) -> Path:
     return tmp_path / "study.labelloop"

@@ -23,6 +23,7 @@ from files import (
     write_text_files,
     write_xlsx,
 )
+from sqlalchemy import text
 
 from core.errors import Cancelled, ImportFileError
 from core.ingest import ImportOptions, import_file, preview_file
@@ -536,3 +537,23 @@ def test_a_ten_megabyte_text_in_a_csv_imports_intact(project: Project, tmp_path:
     texts = texts_by_id(project)
     assert texts["groot"] == huge
     assert texts["kort"] == "klein"
+
+
+def test_a_short_cp1252_file_is_not_mistaken_for_another_code_page(
+    project: Project, tmp_path: Path
+) -> None:
+    path = tmp_path / "kort.csv"
+    path.write_bytes("id;text\n1;café met € en ’\n".encode("cp1252"))
+    assert preview_file(path).details["encoding"] == "cp1252"
+    import_file(project, path, ImportOptions(text_col="text"))
+    with project.read() as session:
+        assert session.execute(text("SELECT text FROM documents")).scalar_one() == "café met € en ’"
+
+
+def test_utf16_without_a_byte_order_mark_gives_a_clear_error(
+    project: Project, tmp_path: Path
+) -> None:
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("id,text\n1,hallo\n".encode("utf-16-le") + b"\x00\xd8")
+    with pytest.raises(ImportFileError, match=r"cannot be read as utf-16|not valid utf-16"):
+        import_file(project, path, ImportOptions(text_col="text", encoding="utf-16"))

@@ -64,7 +64,28 @@ def detect_encoding(path: Path, sample: bytes) -> str:
             "is this a binary file? Save the data as UTF-8 CSV and import that."
         )
     candidates = [m.encoding for m in matches]
-    return "cp1252" if "cp1252" in candidates else best.encoding
+    if "cp1252" in candidates or (best.encoding in _LATIN_SINGLE_BYTE and _decodes(cut, "cp1252")):
+        # On a short sample charset-normalizer may rank cp775 or cp1250 first for Dutch
+        # text with é and €; those read it as "cafķ". cp1252 is the one Excel writes.
+        return "cp1252"
+    return best.encoding
+
+
+#: Single-byte encodings for Latin scripts that a sample cannot tell from Windows-1252.
+_LATIN_SINGLE_BYTE = {
+    "cp437", "cp775", "cp850", "cp858", "cp1250", "cp1252", "cp1257", "hp_roman8",
+    "latin_1", "iso8859_1", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9",
+    "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16",
+    "mac_latin2", "mac_roman", "mac_iceland",
+}  # fmt: skip
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def explain_decode_error(path: Path, encoding: str, hint: str = "") -> ImportFileError:
