@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,16 @@ def test_smoke_reports_an_unopenable_project(tmp_path: Path) -> None:
     result = labelloop("--smoke", bad)
     assert result.returncode == 1
     assert "not an SQLite database" in result.stderr
+
+
+def test_smoke_with_the_demo_project(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app.launcher", "--smoke", "--demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "LabelLoop" / "demo.labelloop").exists()
