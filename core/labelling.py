@@ -67,6 +67,7 @@ class LabellingSession:
         self.coder = coder
         self.queue = queue
         self._upcoming: list[int] = []
+        self._served: set[int] = set()  # served by the current queue: not served again
         self._history: list[int] = []  # documents shown, in order
         self._position = -1  # index in _history of the document shown
         self._undo: list[_Undo] = []
@@ -83,6 +84,7 @@ class LabellingSession:
         """Switch queue; what was shown stays reachable with Back."""
         self.queue = queue
         self._upcoming = []
+        self._served = set()
         return self._advance()
 
     def label(self, category_id: int, note: str | None = None) -> SessionState:
@@ -180,12 +182,13 @@ class LabellingSession:
 
     def _advance(self) -> SessionState:
         if not self._upcoming:
-            request = QueueRequest(self.coder, frozenset(self._history), PREFETCH)
+            request = QueueRequest(self.coder, frozenset(self._served), PREFETCH)
             self._upcoming = self.queue.next_ids(self.project, request)
         if not self._upcoming:
             self._position = len(self._history)
             return self._state(None, "This queue is empty: every document in it is labelled.")
         next_id = self._upcoming.pop(0)
+        self._served.add(next_id)
         self._history.append(next_id)
         self._position = len(self._history) - 1
         return self._show(next_id)

@@ -86,8 +86,11 @@ def test_first_session_from_new_project_to_relabel(qtbot, tmp_path: Path) -> Non
 
     # Evaluation sample
     workspace.setCurrentWidget(annotate)
-    with qtbot.waitSignal(annotate.state_shown, timeout=5000):
-        annotate.draw_sample(2)
+    annotate.draw_sample(2)
+    qtbot.waitUntil(
+        lambda: annotate.last_state.queue == "evaluation" and annotate.view_state.name == "READY",
+        timeout=5000,
+    )
     assert annotate.document.badge.isVisibleTo(annotate)
     drawn = annotate.document.text.toPlainText()
     with qtbot.waitSignal(annotate.state_shown, timeout=5000):

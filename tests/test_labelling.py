@@ -155,3 +155,15 @@ def test_random_queue_falls_back_when_few_documents_are_left(corpus: Project) ->
     queue = make_queue("random", seed=0)
     ids = queue.next_ids(corpus, QueueRequest("anna", frozenset({1, 2, 3, 4, 5}), 10))
     assert ids == [6]
+
+
+def test_switching_queue_can_serve_documents_shown_before(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    state = session.start()
+    skipped = []
+    while state.document is not None:  # skip everything in file order
+        skipped.append(state.document.id)
+        state = session.skip()
+    drawn = draw_evaluation_sample(corpus, 2, seed=0)
+    state = session.set_queue(make_queue("evaluation"))
+    assert state.document is not None and state.document.id in drawn
