@@ -78,10 +78,12 @@ class RandomOrder:
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
         with project.read() as session:
-            bounds = session.execute(select(func.min(Document.id), func.max(Document.id))).one()
-            if bounds[0] is None:
+            # Two queries: SQLite answers a lone min() or max() from the index, but scans
+            # the whole table for both in one SELECT.
+            low = session.scalar(select(func.min(Document.id)))
+            high = session.scalar(select(func.max(Document.id)))
+            if low is None or high is None:
                 return []
-            low, high = bounds
             # Draw candidate ids at random and keep the unlabelled ones: O(size), not
             # O(corpus), while most of a corpus is unlabelled (the usual case).
             span = high - low + 1
