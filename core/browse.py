@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from core.labels import RESOLVED_LABELS_SQL
 from core.search import fts_query
 from core.store.project import Project
 
@@ -40,29 +41,6 @@ EXCERPT_CHARS = 1_000
 
 _EMPTY = np.empty(0, dtype=np.int64)
 _WHITESPACE = re.compile(r"\s+")
-
-# The resolved label of each document whose annotations pass ``{where}``, in one query:
-# per document and category, how many coders gave it and when it was last given; then the
-# first by (coders desc, latest desc, name desc), which is the order resolve_label uses.
-# ``updated_at`` is stored as 'YYYY-MM-DD HH:MM:SS.ffffff', so text order is time order.
-_RESOLVED = """
-WITH per AS (
-    SELECT a.document_id AS document_id, a.category_id AS category_id,
-           count(*) AS coders, max(a.updated_at) AS latest
-    FROM annotations AS a
-    WHERE {where}
-    GROUP BY a.document_id, a.category_id
-)
-SELECT document_id, category_id FROM (
-    SELECT per.document_id AS document_id, per.category_id AS category_id,
-           row_number() OVER (
-               PARTITION BY per.document_id
-               ORDER BY per.coders DESC, per.latest DESC, c.name DESC
-           ) AS place
-    FROM per JOIN categories AS c ON c.id = per.category_id
-)
-WHERE place = 1
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +201,7 @@ def _label_ids(cursor: sqlite3.Cursor, category_id: int) -> np.ndarray:
     # Only documents with at least one such label can resolve to it (index on category_id).
     where = "a.document_id IN (SELECT document_id FROM annotations WHERE category_id = ?)"
     sql = (
-        f"SELECT document_id AS id FROM ({_RESOLVED.format(where=where)}) "
+        f"SELECT document_id AS id FROM ({RESOLVED_LABELS_SQL.format(where=where)}) "
         "WHERE category_id = ? ORDER BY document_id"
     )
     return _ids(cursor, sql, (category_id, category_id))
@@ -276,7 +254,7 @@ def fetch_rows(project: Project, ids: Sequence[int] | np.ndarray) -> list[Browse
         }
         names = dict(cursor.execute("SELECT id, name FROM categories"))
         resolved = dict(
-            cursor.execute(_RESOLVED.format(where=f"a.document_id IN ({marks})"), wanted)
+            cursor.execute(RESOLVED_LABELS_SQL.format(where=f"a.document_id IN ({marks})"), wanted)
         )
         coders_of: dict[int, list[str]] = defaultdict(list)
         purposes: dict[int, set[str]] = defaultdict(set)

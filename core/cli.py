@@ -20,7 +20,7 @@ from core.errors import Cancelled, LabelLoopError
 from core.jobs import Progress, format_eta
 from core.store.project import Project
 
-COMMANDS = ("import", "info", "export", "codebook")
+COMMANDS = ("import", "info", "export", "codebook", "train", "predict")
 EXIT_INPUT_ERROR = 1
 EXIT_CANCELLED = 130
 
@@ -63,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", type=Path, help="OUT.csv, OUT.xlsx, OUT.parquet or OUT.dta")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    p = commands.add_parser("train", help="train a model; measure it on the evaluation sample")
+    p.add_argument("project", type=Path)
+    p.add_argument("--model", default="baseline", help="model kind (default: baseline)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (recorded with the run)")
+    p.add_argument("--json", action="store_true", help="print the run's metrics as JSON")
+
+    p = commands.add_parser("predict", help="predict every document with the latest model")
+    p.add_argument("project", type=Path)
+    p.add_argument("--run", type=int, help="use this run's model (default: the latest)")
+
     p = commands.add_parser("codebook", help="list or change the categories")
     p.add_argument("project", type=Path)
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -102,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "info": _info,
         "export": _export,
         "codebook": _codebook,
+        "train": _train,
+        "predict": _predict,
     }[args.command]
     try:
         return handler(args)
@@ -179,6 +191,36 @@ def _export(args: argparse.Namespace) -> int:
         )
     else:
         _print(summary.describe(), False)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core.models import make_classifier
+    from core.training import train_model
+
+    config = None
+    kind_config = type(getattr(make_classifier(args.model), "config", None))
+    if kind_config is not type(None):
+        config = kind_config(seed=args.seed)
+    with Project.open(args.project) as project:
+        result = train_model(project, args.model, config, progress=_terminal_progress())
+    _clear_progress()
+    if args.json:
+        _print({"run": result.run_id, "kind": result.kind, "metrics": result.metrics}, True)
+    else:
+        from core.reports import describe_training
+
+        _print(describe_training(result.run_id, result.kind, result.metrics), False)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from core.training import predict_with_run
+
+    with Project.open(args.project) as project:
+        count = predict_with_run(project, args.run, progress=_terminal_progress())
+    _clear_progress()
+    print(f"Predicted {count:,} documents.")
     return 0
 
 

@@ -89,3 +89,17 @@ def format_eta(seconds: float | None) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def scaled(progress: ProgressCallback | None, start: float, end: float) -> ProgressCallback:
+    """A callback for one stage of a job, mapping its progress to ``start``–``end`` of 1.
+
+    The stage's own message is kept; the ETA is left to the outer job's reporter.
+    """
+    outer = progress or no_progress
+
+    def report(inner: Progress) -> None:
+        fraction = inner.fraction if inner.fraction is not None else 0.0
+        outer(Progress(start + (end - start) * fraction, 1.0, inner.message))
+
+    return report

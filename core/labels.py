@@ -24,6 +24,39 @@ from core.store.schema import (
     utcnow,
 )
 
+# The resolved label of each document whose annotations pass ``{where}``, in one query:
+# per document and category, how many coders gave it and when it was last given; then the
+# first by (coders desc, latest desc, name desc), which is the order resolve_label uses.
+# ``updated_at`` is stored as 'YYYY-MM-DD HH:MM:SS.ffffff', so text order is time order.
+RESOLVED_LABELS_SQL = """
+WITH per AS (
+    SELECT a.document_id AS document_id, a.category_id AS category_id,
+           count(*) AS coders, max(a.updated_at) AS latest
+    FROM annotations AS a
+    WHERE {where}
+    GROUP BY a.document_id, a.category_id
+)
+SELECT document_id, category_id FROM (
+    SELECT per.document_id AS document_id, per.category_id AS category_id,
+           row_number() OVER (
+               PARTITION BY per.document_id
+               ORDER BY per.coders DESC, per.latest DESC, c.name DESC
+           ) AS place
+    FROM per JOIN categories AS c ON c.id = per.category_id
+)
+WHERE place = 1
+"""
+
+
+def resolved_labels(session: Session, where: str = "1") -> dict[int, int]:
+    """Document id -> category id of its resolved label, for annotations passing ``where``.
+
+    The resolved label is the one most coders gave; among equally common ones, the most
+    recently given (as :func:`core.export.resolve_label`).
+    """
+    sql = RESOLVED_LABELS_SQL.format(where=where)
+    return dict(session.connection().exec_driver_sql(sql).fetchall())
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:

@@ -1,0 +1,57 @@
+"""Plain-text reports of a training run, as the CLI prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.metrics import describe_metric
+
+
+def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
+    """What a run learned and how well it does, with intervals, in a few lines."""
+    names = metrics.get("category_names", {})
+    lines = [
+        f"Run #{run_id}: {kind} trained on {metrics.get('train_size', 0):,} labels "
+        f"in {metrics.get('seconds', 0):.1f} s."
+    ]
+    cv = metrics.get("cross_validation") or {}
+    if "macro_f1" in cv:
+        spread = f" ± {cv['macro_f1_std']:.2f}" if "macro_f1_std" in cv else ""
+        lines.append(
+            f"Cross-validated macro-F1 on the training labels (an estimate, not the "
+            f"evaluation): {cv['macro_f1']:.2f}{spread}."
+        )
+    evaluation = metrics.get("evaluation")
+    if not evaluation:
+        lines.append(
+            "No evaluation sample labelled yet: draw one and label it to measure the model."
+        )
+        return "\n".join(lines)
+    lines.append(
+        f"On the evaluation sample ({evaluation['n']:,} documents, 95% intervals): "
+        f"macro-F1 {describe_metric(evaluation['macro_f1'])}, "
+        f"accuracy {describe_metric(evaluation['accuracy'])}."
+    )
+    width = max(len(names.get(c, c)) for c in evaluation["classes"])
+    lines.append(f"  {'category':<{width}}  {'precision':<17} {'recall':<17} {'F1':<17} n")
+    for cls in evaluation["classes"]:
+        row = evaluation["per_class"][cls]
+        lines.append(
+            f"  {names.get(cls, cls):<{width}}  {describe_metric(row['precision']):<17} "
+            f"{describe_metric(row['recall']):<17} {describe_metric(row['f1']):<17} "
+            f"{row['support']}"
+        )
+    prevalence = metrics.get("prevalence") or {}
+    if prevalence:
+        lines.append("Share of each category among unlabelled documents (adjusted, 95% interval):")
+        for cls, estimate in prevalence.items():
+            adjusted = estimate.get("adjusted")
+            if adjusted is None:
+                continue
+            lines.append(
+                f"  {names.get(cls, cls):<{width}}  {adjusted:.1%} "
+                f"({estimate['low']:.1%}–{estimate['high']:.1%}); "
+                f"unadjusted {estimate['classify_and_count']:.1%}"
+            )
+    lines.extend(evaluation.get("warnings", []))
+    return "\n".join(lines)

@@ -1,0 +1,273 @@
+"""The training job: fit a model, measure it on the evaluation sample, predict everything.
+
+``train_model`` is one job with progress and cancel, in stages:
+
+1. gather the training labels and the evaluation set (``core.training_data``);
+2. fit the classifier (the baseline tunes itself by cross-validation);
+3. evaluate on the evaluation set only, with bootstrap intervals, and estimate each
+   category's prevalence in the unlabelled documents (adjusted classify-and-count);
+4. predict every document, written in short batches so labelling goes on meanwhile;
+5. save the model (skops or safetensors, never pickle) beside the project and finish the
+   run record with parameters, library versions, seed, label counts and metrics.
+
+A cancelled or failed job leaves its run marked 'cancelled' or 'failed', with its
+predictions removed; earlier runs stay as they were.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+
+from core.active_learning import uncertainty
+from core.errors import Cancelled
+from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
+from core.metrics import estimate_prevalence, evaluate
+from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
+from core.store.project import Project
+from core.store.schema import Document, ModelRun, Prediction, utcnow
+from core.training_data import training_data
+
+PREDICT_BATCH = 10_000
+_LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "torch", "transformers", "labelloop")
+
+
+@dataclass
+class TrainingResult:
+    run_id: int
+    kind: str
+    metrics: dict[str, Any]
+    seconds: float
+
+
+def models_folder(project: Project) -> Path:
+    """Where a project's fitted models live: a folder beside the project file."""
+    return project.path.with_name(f"{project.path.stem}.models")
+
+
+def train_model(
+    project: Project,
+    kind: str = "baseline",
+    config: ClassifierConfig | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> TrainingResult:
+    """Train ``kind`` on the project's training labels; see the module docstring."""
+    started = time.perf_counter()
+    reporter = ProgressReporter(progress, should_cancel)
+    reporter.report(0, 1, "Gathering labels")
+    data = training_data(project)
+    check_labels(data.train.labels)
+    classifier = make_classifier(kind, config)
+    seed = getattr(config, "seed", 0) if config is not None else 0
+    run_id = _start_run(project, kind, data.train.counts(data.category_names), seed)
+    try:
+        fit = classifier.fit(
+            data.train.texts,
+            data.train.labels,
+            progress=scaled(progress, 0.02, 0.55),
+            should_cancel=should_cancel,
+        )
+        reporter.report(0.55, 1, "Measuring on the evaluation sample")
+        metrics: dict[str, Any] = {
+            "category_names": data.category_names,
+            "cross_validation": fit.cv_scores,
+            "train_size": len(data.train),
+            "evaluation_size": len(data.evaluation),
+        }
+        classes = list(classifier.classes_)
+        # A category may occur in the evaluation set without training labels: the model
+        # cannot predict it, and the metrics must say so (its recall is 0), not hide it.
+        eval_true = data.evaluation.labels
+        scored = classes + sorted(set(eval_true) - set(classes))
+        eval_pred: list[str] = []
+        if len(data.evaluation):
+            proba = classifier.predict_proba(data.evaluation.texts)
+            eval_pred = [classes[i] for i in proba.argmax(axis=1)]
+            metrics["evaluation"] = evaluate(eval_true, eval_pred, scored, seed=seed).as_dict()
+        predicted = _predict_all(
+            project,
+            classifier,
+            run_id,
+            progress=scaled(progress, 0.6, 0.97),
+            should_cancel=should_cancel,
+            not_counted=set(data.train.document_ids) | set(data.evaluation.document_ids),
+        )
+        if eval_pred:  # prevalence among the documents nobody labelled
+            counts = {c: predicted.get(c, 0) for c in scored}
+            prevalence = estimate_prevalence(counts, eval_true, eval_pred, scored, seed=seed)
+            metrics["prevalence"] = {c: dict(v) for c, v in prevalence.items()}
+        reporter.report(0.97, 1, "Saving the model")
+        artifact = models_folder(project) / f"run-{run_id}"
+        artifact.mkdir(parents=True, exist_ok=True)
+        classifier.save(artifact)
+        seconds = time.perf_counter() - started
+        metrics["seconds"] = seconds
+        _finish_run(project, run_id, fit.parameters, metrics, artifact, "finished")
+    except BaseException as error:
+        status = "cancelled" if isinstance(error, Cancelled | KeyboardInterrupt) else "failed"
+        _abandon_run(project, run_id, status)
+        raise
+    reporter.report(1, 1, "Done")
+    return TrainingResult(run_id, kind, metrics, seconds)
+
+
+def predict_with_run(
+    project: Project,
+    run_id: int | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> int:
+    """Predict every document again with a finished run's saved model (after an import).
+
+    Returns the number of documents predicted.
+    """
+    from core.models import CLASSIFIERS
+
+    with project.read() as session:
+        query = select(ModelRun).where(ModelRun.status == "finished")
+        if run_id is not None:
+            query = query.where(ModelRun.id == run_id)
+        run = session.scalars(query.order_by(ModelRun.id.desc())).first()
+    if run is None or run.artifact_path is None:
+        from core.errors import LabelLoopError
+
+        raise LabelLoopError("No trained model yet: train one first ('labelloop train').")
+    make_classifier(run.kind)  # registers the kind
+    classifier = CLASSIFIERS[run.kind].load(Path(run.artifact_path))  # type: ignore[attr-defined]
+    with project.write() as session:
+        session.execute(delete(Prediction).where(Prediction.run_id == run.id))
+    predicted = _predict_all(
+        project, classifier, run.id, progress=progress, should_cancel=should_cancel
+    )
+    return sum(predicted.values())
+
+
+# -- runs --------------------------------------------------------------------------------
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _start_run(project: Project, kind: str, label_counts: dict[str, int], seed: int) -> int:
+    with project.write() as session:
+        run = ModelRun(
+            kind=kind,
+            status="running",
+            library_versions=_library_versions(),
+            seed=seed,
+            label_counts=label_counts,
+            codebook_version=project.codebook_version,
+            started_at=utcnow(),
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _finish_run(
+    project: Project,
+    run_id: int,
+    parameters: dict[str, Any],
+    metrics: dict[str, Any],
+    artifact: Path,
+    status: str,
+) -> None:
+    with project.write() as session:
+        run = session.get_one(ModelRun, run_id)
+        run.parameters = parameters
+        run.metrics = metrics
+        run.artifact_path = str(artifact)
+        run.status = status
+        run.finished_at = utcnow()
+
+
+def _abandon_run(project: Project, run_id: int, status: str) -> None:
+    with project.write() as session:
+        session.execute(delete(Prediction).where(Prediction.run_id == run_id))
+        run = session.get_one(ModelRun, run_id)
+        run.status = status
+        run.finished_at = utcnow()
+    shutil.rmtree(models_folder(project) / f"run-{run_id}", ignore_errors=True)
+
+
+# -- predictions -------------------------------------------------------------------------
+
+
+def _batches(project: Project, size: int) -> Iterator[tuple[list[int], list[str]]]:
+    last = 0
+    while True:
+        with project.read() as session:
+            rows = session.execute(
+                select(Document.id, Document.text)
+                .where(Document.id > last)
+                .order_by(Document.id)
+                .limit(size)
+            ).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        yield [r.id for r in rows], [r.text for r in rows]
+
+
+def _predict_all(
+    project: Project,
+    classifier: Classifier,
+    run_id: int,
+    *,
+    progress: ProgressCallback | None,
+    should_cancel: CancelCheck | None,
+    not_counted: set[int] | None = None,
+) -> dict[str, int]:
+    """Predict every document and store it; returns predicted counts per class
+    among the documents not in ``not_counted`` (the labelled ones, for prevalence).
+
+    Each batch is its own short write transaction, so labels saved meanwhile by the
+    window wait a few milliseconds at most.
+    """
+    reporter = ProgressReporter(progress, should_cancel)
+    with project.read() as session:
+        total = session.scalar(select(func.count()).select_from(Document)) or 0
+    classes = list(classifier.classes_)
+    counts = dict.fromkeys(classes, 0)
+    done = 0
+    for ids, texts in _batches(project, PREDICT_BATCH):
+        proba = classifier.predict_proba(texts)
+        best = proba.argmax(axis=1)
+        scores = uncertainty(proba)
+        rows = [
+            {
+                "run_id": run_id,
+                "document_id": doc_id,
+                "category_id": int(classes[b]),
+                "probabilities": {c: round(float(p), 6) for c, p in zip(classes, row, strict=True)},
+                "uncertainty": float(u),
+            }
+            for doc_id, b, row, u in zip(ids, best, proba, scores, strict=True)
+        ]
+        with project.write() as session:
+            session.execute(insert(Prediction), rows)
+        skip = not_counted or set()
+        for doc_id, b in zip(ids, best, strict=True):
+            if doc_id not in skip:
+                counts[classes[b]] += 1
+        done += len(ids)
+        reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
+    return counts
