@@ -195,13 +195,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core.models import make_classifier
+    from core.models.base import config_for
     from core.training import train_model
 
-    config = None
-    kind_config = type(getattr(make_classifier(args.model), "config", None))
-    if kind_config is not type(None):
-        config = kind_config(seed=args.seed)
+    config = config_for(args.model, seed=args.seed)
     with Project.open(args.project) as project:
         result = train_model(project, args.model, config, progress=_terminal_progress())
     _clear_progress()

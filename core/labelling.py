@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from core.labels import write_label
 from core.queues import QueueRequest, QueueStrategy
 from core.store.project import Project
-from core.store.schema import Annotation, AnnotationEvent, Document, EvaluationSample, utcnow
+from core.store.schema import (
+    Annotation,
+    AnnotationEvent,
+    Document,
+    EvaluationSample,
+    ModelRun,
+    Prediction,
+    utcnow,
+)
 
 PREFETCH = 20
 
@@ -32,6 +40,8 @@ class ShownDocument:
     in_evaluation_sample: bool
     label: int | None
     note: str
+    suggestion: int | None = None  # the latest model's predicted category
+    suggestion_probability: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +225,13 @@ class LabellingSession:
             if document is None:
                 return self._state(None, "That document no longer exists.")
             annotation = self._coder_annotation(session, document_id)
+            prediction = session.execute(
+                select(Prediction.category_id, Prediction.probabilities)
+                .join(ModelRun, ModelRun.id == Prediction.run_id)
+                .where(Prediction.document_id == document_id, ModelRun.status == "finished")
+                .order_by(Prediction.run_id.desc())
+                .limit(1)
+            ).first()
             shown = ShownDocument(
                 id=document.id,
                 external_id=document.external_id,
@@ -224,6 +241,12 @@ class LabellingSession:
                 in_evaluation_sample=session.get(EvaluationSample, document_id) is not None,
                 label=annotation.category_id if annotation else None,
                 note=annotation.note if annotation else "",
+                suggestion=prediction.category_id if prediction else None,
+                suggestion_probability=(
+                    prediction.probabilities.get(str(prediction.category_id))
+                    if prediction
+                    else None
+                ),
             )
         return self._state(shown, message)
 

@@ -180,3 +180,66 @@ class EvaluationSampleQueue:
                     {"coder": request.coder, "n": request.size},
                 )
             )
+
+
+def latest_run_id(project: Project) -> int | None:
+    """The newest finished model run, whose predictions the model queues use."""
+    with project.read() as session:
+        return session.scalar(text("SELECT max(id) FROM model_runs WHERE status = 'finished'"))
+
+
+@register_queue
+class MostUncertain:
+    """Unlabelled documents the latest model is least sure about (active learning).
+
+    Uses the uncertainty stored with each prediction (normalised entropy), through the
+    index on (run, uncertainty). Never serves the evaluation sample.
+    """
+
+    name = "uncertain"
+    title = "Most uncertain first"
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        run = latest_run_id(project)
+        if run is None:
+            return []
+        with project.read() as session:
+            return list(
+                session.scalars(
+                    text(
+                        "SELECT d.id FROM predictions AS p JOIN documents AS d "
+                        f"ON d.id = p.document_id WHERE p.run_id = :run AND {_UNLABELLED}"
+                        f"{_excluding(request.exclude)} ORDER BY p.uncertainty DESC LIMIT :n"
+                    ),
+                    {"run": run, "n": request.size},
+                )
+            )
+
+
+@register_queue
+class PredictedAs:
+    """Unlabelled documents the latest model puts in one category, surest first:
+    for checking a category's predictions."""
+
+    name = "predicted"
+    title = "Check predictions for a category"
+
+    def __init__(self, category_id: int | None = None) -> None:
+        self.category_id = category_id
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        run = latest_run_id(project)
+        if run is None or self.category_id is None:
+            return []
+        with project.read() as session:
+            return list(
+                session.scalars(
+                    text(
+                        "SELECT d.id FROM predictions AS p JOIN documents AS d "
+                        "ON d.id = p.document_id WHERE p.run_id = :run "
+                        f"AND p.category_id = :category AND {_UNLABELLED}"
+                        f"{_excluding(request.exclude)} ORDER BY p.uncertainty LIMIT :n"
+                    ),
+                    {"run": run, "category": self.category_id, "n": request.size},
+                )
+            )

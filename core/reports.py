@@ -15,11 +15,12 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
         f"in {metrics.get('seconds', 0):.1f} s."
     ]
     cv = metrics.get("cross_validation") or {}
-    if "macro_f1" in cv:
-        spread = f" ± {cv['macro_f1_std']:.2f}" if "macro_f1_std" in cv else ""
+    if "cv_macro_f1_mean" in cv:
+        spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""
+        folds = f" ({cv['cv_folds']}-fold)" if "cv_folds" in cv else ""
         lines.append(
-            f"Cross-validated macro-F1 on the training labels (an estimate, not the "
-            f"evaluation): {cv['macro_f1']:.2f}{spread}."
+            f"Cross-validated macro-F1{folds} on the training labels (an estimate, not the "
+            f"evaluation): {cv['cv_macro_f1_mean']:.2f}{spread}."
         )
     evaluation = metrics.get("evaluation")
     if not evaluation:

@@ -13,6 +13,7 @@ from core.models.base import (
     FitReport,
     TooFewLabelsError,
     check_labels,
+    config_for,
     make_classifier,
     register_classifier,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "FitReport",
     "TooFewLabelsError",
     "check_labels",
+    "config_for",
     "make_classifier",
     "register_classifier",
 ]

@@ -121,3 +121,11 @@ def check_labels(labels: Sequence[str], *, minimum_per_class: int = 2) -> Counte
             "(or retire the category if you do not need it)."
         )
     return counts
+
+
+def config_for(kind: str, **settings: Any) -> ClassifierConfig:
+    """The default configuration of ``kind`` with ``settings`` changed (e.g. ``seed=3``)."""
+    from dataclasses import replace
+
+    default = getattr(make_classifier(kind), "config", None) or ClassifierConfig()
+    return replace(default, **settings)

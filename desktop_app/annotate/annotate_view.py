@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
@@ -40,6 +41,8 @@ QUEUE_CHOICES = (
     ("random", "Unlabelled, random order"),
     ("file-order", "Unlabelled, file order"),
     ("search", "Unlabelled, matching search"),
+    ("uncertain", "Most uncertain first"),
+    ("predicted", "Check predictions for category"),
     ("evaluation", "Evaluation sample"),
 )
 
@@ -64,6 +67,7 @@ class AnnotateView(QWidget):
         self.last_state: SessionState | None = None
         self._shortcuts: list[QShortcut] = []
         self._pending: tuple[str, Callable[[], SessionState], bool] | None = None
+        self._names: dict[int, str] = {}
 
         self.queue_box = QComboBox()
         for name, title in QUEUE_CHOICES:
@@ -73,6 +77,17 @@ class AnnotateView(QWidget):
         self.search_box.setPlaceholderText("Search words for the queue…")
         self.search_box.setClearButtonEnabled(True)
         self.search_box.hide()
+        self.predicted_box = QComboBox()
+        self.predicted_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.predicted_box.hide()
+        self.suggestion_toggle = QCheckBox("Show model suggestion")
+        self.suggestion_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.suggestion_toggle.setToolTip(
+            "Hidden by default: seeing the model's guess first pulls coders toward it."
+        )
+        self.suggestion = QLabel()
+        self.suggestion.setTextFormat(Qt.TextFormat.PlainText)
+        self.suggestion.setStyleSheet("color: #0072B2;")
         self.draw_button = QPushButton("Draw evaluation sample…")
         self.draw_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.progress_label = QLabel()
@@ -82,7 +97,9 @@ class AnnotateView(QWidget):
         top.addWidget(QLabel("Queue:"))
         top.addWidget(self.queue_box)
         top.addWidget(self.search_box, 1)
+        top.addWidget(self.predicted_box)
         top.addWidget(self.draw_button)
+        top.addWidget(self.suggestion_toggle)
         top.addStretch(1)
         top.addWidget(self.progress_label)
 
@@ -116,6 +133,7 @@ class AnnotateView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
+        layout.addWidget(self.suggestion)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
 
@@ -126,6 +144,8 @@ class AnnotateView(QWidget):
         self.draw_button.clicked.connect(self.ask_draw_sample)
         self.queue_box.currentIndexChanged.connect(self._on_queue_choice)
         self.search_box.returnPressed.connect(self._apply_queue)
+        self.predicted_box.activated.connect(lambda _: self._apply_queue())
+        self.suggestion_toggle.toggled.connect(lambda _: self._show_suggestion())
         self.note.returnPressed.connect(self.setFocus)
         for keys, slot in (
             ((QKeySequence.StandardKey.Undo,), self.undo),
@@ -173,14 +193,26 @@ class AnnotateView(QWidget):
         self.queue_box.setCurrentIndex(index)
         self.queue_box.blockSignals(False)
         self.search_box.setVisible(name == "search")
+        self.predicted_box.setVisible(name == "predicted")
         if name == "search":
             self.search_box.setText(config.get("query", ""))
+        if name == "predicted":
+            self.predicted_box.setCurrentIndex(
+                self.predicted_box.findData(config.get("category_id"))
+            )
         self._apply_queue()
 
     def reload_codebook(self) -> None:
         """Rebuild the category buttons and their key shortcuts from the codebook."""
         categories = list_categories(self.context.project)
         self.categories.set_categories(categories)
+        self._names = {c.id: c.name for c in categories}
+        chosen = self.predicted_box.currentData()
+        self.predicted_box.clear()
+        for category in categories:
+            self.predicted_box.addItem(category.name, category.id)
+        if chosen is not None and self.predicted_box.findData(chosen) >= 0:
+            self.predicted_box.setCurrentIndex(self.predicted_box.findData(chosen))
         for shortcut in self._shortcuts:
             shortcut.setParent(None)
             shortcut.deleteLater()
@@ -282,6 +314,19 @@ class AnnotateView(QWidget):
         self.progress_label.setText(text)
         self.message.setText(state.message)
         self.message.setVisible(bool(state.message))
+        self._show_suggestion()
+
+    def _show_suggestion(self) -> None:
+        document = self.last_state.document if self.last_state else None
+        text = ""
+        if self.suggestion_toggle.isChecked() and document and document.suggestion:
+            name = self._names.get(document.suggestion, "a retired category")
+            probability = document.suggestion_probability or 0.0
+            text = f"The model suggests: {name} ({probability:.0%})"
+        elif self.suggestion_toggle.isChecked() and document:
+            text = "No model suggestion yet: train a model first."
+        self.suggestion.setText(text)
+        self.suggestion.setVisible(bool(text))
 
     def _show_error(self, message: str) -> None:
         QMessageBox.warning(self, "LabelLoop", message)
@@ -289,6 +334,7 @@ class AnnotateView(QWidget):
     def _on_queue_choice(self) -> None:
         name = self.queue_box.currentData()
         self.search_box.setVisible(name == "search")
+        self.predicted_box.setVisible(name == "predicted")
         if name == "search":
             self.search_box.setFocus()
             if not self.search_box.text().strip():
@@ -297,7 +343,11 @@ class AnnotateView(QWidget):
 
     def _apply_queue(self) -> None:
         name = self.queue_box.currentData()
-        config = {"query": self.search_box.text()} if name == "search" else {}
+        config: dict[str, Any] = {}
+        if name == "search":
+            config = {"query": self.search_box.text()}
+        elif name == "predicted":
+            config = {"category_id": self.predicted_box.currentData()}
         self.document.set_search_terms(config.get("query", ""))
         queue = make_queue(name, **config)
         self._step("Loading", functools.partial(self.session.set_queue, queue))
