@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.codebook import list_categories
+from core.explain import Explanation, ModelCache, explain_document
 from core.labelling import LabellingSession, SessionState
 from core.queues import make_queue
 from core.sampling import DEFAULT_SAMPLE_SIZE, WHY, draw_evaluation_sample
@@ -85,6 +86,12 @@ class AnnotateView(QWidget):
         self.suggestion_toggle.setToolTip(
             "Hidden by default: seeing the model's guess first pulls coders toward it."
         )
+        self.explain_toggle = QCheckBox("Explain")
+        self.explain_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.explain_toggle.setToolTip(
+            "Highlight the words that pushed the latest model toward each category."
+        )
+        self._models = ModelCache()
         self.suggestion = QLabel()
         self.suggestion.setTextFormat(Qt.TextFormat.PlainText)
         self.suggestion.setStyleSheet("color: #0072B2;")
@@ -100,6 +107,7 @@ class AnnotateView(QWidget):
         top.addWidget(self.predicted_box)
         top.addWidget(self.draw_button)
         top.addWidget(self.suggestion_toggle)
+        top.addWidget(self.explain_toggle)
         top.addStretch(1)
         top.addWidget(self.progress_label)
 
@@ -146,6 +154,7 @@ class AnnotateView(QWidget):
         self.search_box.returnPressed.connect(self._apply_queue)
         self.predicted_box.activated.connect(lambda _: self._apply_queue())
         self.suggestion_toggle.toggled.connect(lambda _: self._show_suggestion())
+        self.explain_toggle.toggled.connect(lambda _: self._explain())
         self.note.returnPressed.connect(self.setFocus)
         for keys, slot in (
             ((QKeySequence.StandardKey.Undo,), self.undo),
@@ -315,6 +324,33 @@ class AnnotateView(QWidget):
         self.message.setText(state.message)
         self.message.setVisible(bool(state.message))
         self._show_suggestion()
+        self._explain()
+
+    def _explain(self) -> None:
+        """Ask (on a worker thread) which words pushed the model, for the shown document."""
+        document = self.last_state.document if self.last_state else None
+        if not self.explain_toggle.isChecked() or document is None:
+            self.document.clear_explanation()
+            return
+        handle = self.context.runner.run(
+            "Explaining",
+            lambda progress, should_cancel: explain_document(
+                self.context.project, document.id, self._models
+            ),
+        )
+        handle.returned.connect(self._on_explained)
+        handle.errored.connect(lambda error: self._show_error(str(error)))
+
+    def _on_explained(self, explanation: Explanation | None) -> None:
+        current = self.last_state.document if self.last_state else None
+        if explanation is None:
+            self.message.setText("No trained model yet: train one to see explanations.")
+            self.message.show()
+            return
+        if current is None or explanation.document_id != current.id:
+            return  # the user has moved on
+        colours = {c.id: c.colour for c in list_categories(self.context.project)}
+        self.document.set_explanation(explanation.terms, self._names, colours)
 
     def _show_suggestion(self) -> None:
         document = self.last_state.document if self.last_state else None

@@ -57,9 +57,15 @@ class DocumentPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.badge_hint)
+        self.explanation = QLabel()
+        self.explanation.setTextFormat(Qt.TextFormat.PlainText)
+        self.explanation.setWordWrap(True)
+        self.explanation.hide()
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.explanation)
         layout.addWidget(meta_box)
         self._terms: list[str] = []
+        self._explained: list[tuple[str, QColor]] = []
 
     def set_search_terms(self, query: str) -> None:
         """Words to highlight (the search queue's query); '' for none."""
@@ -67,7 +73,34 @@ class DocumentPane(QWidget):
         self._terms = [t for t in self._terms if t]
         self._highlight()
 
+    def set_explanation(
+        self,
+        terms: dict[int, list[tuple[str, float]]],
+        names: dict[int, str],
+        colours: dict[int, str],
+    ) -> None:
+        """Highlight, in each category's colour, the words that pushed the model toward it."""
+        self._explained = []
+        parts = []
+        for category_id, pairs in terms.items():
+            if not pairs or category_id not in names:
+                continue
+            colour = QColor(colours.get(category_id, "#999999"))
+            colour.setAlpha(90)
+            self._explained.extend((term, colour) for term, _ in pairs)
+            parts.append(f"{names[category_id]}: {', '.join(term for term, _ in pairs[:5])}")
+        self.explanation.setText("Words that pushed the model toward " + "; ".join(parts))
+        self.explanation.setVisible(bool(parts))
+        self._highlight()
+
+    def clear_explanation(self) -> None:
+        self._explained = []
+        self.explanation.hide()
+        self._highlight()
+
     def show_document(self, document: ShownDocument | None) -> None:
+        self._explained = []
+        self.explanation.hide()
         while self.meta.rowCount():
             self.meta.removeRow(0)
         if document is None:
@@ -96,9 +129,10 @@ class DocumentPane(QWidget):
     def _highlight(self) -> None:
         selections = []
         document = self.text.document()
-        colour = QTextCharFormat()
-        colour.setBackground(_HIGHLIGHT)
-        for term in self._terms:
+        wanted = [(term, QColor(_HIGHLIGHT)) for term in self._terms] + self._explained
+        for term, colour in wanted:
+            form = QTextCharFormat()
+            form.setBackground(colour)
             cursor = QTextCursor(document)
             while True:
                 cursor = document.find(term, cursor)
@@ -106,6 +140,6 @@ class DocumentPane(QWidget):
                     break
                 selection = QTextEdit.ExtraSelection()
                 selection.cursor = cursor
-                selection.format = colour
+                selection.format = form
                 selections.append(selection)
         self.text.setExtraSelections(selections)
