@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
 
 from core.store.project import Project
 from core.store.schema import Annotation, Category, Document, ModelRun, Prediction
@@ -22,22 +23,7 @@ def project_overview(project: Project) -> dict[str, Any]:
     with project.read() as session:
         documents = session.scalar(select(func.count()).select_from(Document)) or 0
         labelled = session.scalar(select(func.count(distinct(Annotation.document_id)))) or 0
-        per_category: dict[int, dict[str, int]] = {}
-        for category_id, purpose, count in session.execute(
-            select(Annotation.category_id, Annotation.purpose, func.count()).group_by(
-                Annotation.category_id, Annotation.purpose
-            )
-        ):
-            per_category.setdefault(category_id, {"train": 0, "eval": 0})[purpose] = count
-        categories = [
-            {
-                "name": c.name,
-                "shortcut": c.shortcut,
-                "retired": c.retired,
-                "labels": per_category.get(c.id, {"train": 0, "eval": 0}),
-            }
-            for c in session.scalars(select(Category).order_by(Category.position, Category.id))
-        ]
+        categories = _categories(session)
         coders = list(
             session.scalars(select(Annotation.coder).distinct().order_by(Annotation.coder))
         )
@@ -73,6 +59,55 @@ def project_overview(project: Project) -> dict[str, Any]:
         "coders": coders,
         "runs": runs,
     }
+
+
+def label_counts(project: Project) -> list[dict[str, Any]]:
+    """Each category (codebook order) with its labels for training and for evaluation:
+    ``{"name", "shortcut", "retired", "labels": {"train": n, "eval": n}}``.
+
+    One grouped query: quick enough to run whenever a label is saved.
+    """
+    with project.read() as session:
+        return _categories(session)
+
+
+def finished_runs(project: Project) -> list[dict[str, Any]]:
+    """The finished model runs, oldest first: ``{"id", "kind", "started_at",
+    "finished_at" (datetimes), "label_counts", "metrics"}``. No prediction counts, so
+    this stays a quick read however many documents the project has."""
+    with project.read() as session:
+        return [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "label_counts": r.label_counts,
+                "metrics": r.metrics,
+            }
+            for r in session.scalars(
+                select(ModelRun).where(ModelRun.status == "finished").order_by(ModelRun.id)
+            )
+        ]
+
+
+def _categories(session: Session) -> list[dict[str, Any]]:
+    per_category: dict[int, dict[str, int]] = {}
+    for category_id, purpose, count in session.execute(
+        select(Annotation.category_id, Annotation.purpose, func.count()).group_by(
+            Annotation.category_id, Annotation.purpose
+        )
+    ):
+        per_category.setdefault(category_id, {"train": 0, "eval": 0})[purpose] = count
+    return [
+        {
+            "name": c.name,
+            "shortcut": c.shortcut,
+            "retired": c.retired,
+            "labels": per_category.get(c.id, {"train": 0, "eval": 0}),
+        }
+        for c in session.scalars(select(Category).order_by(Category.position, Category.id))
+    ]
 
 
 def describe_overview(overview: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ class ProjectContext(QObject):
     codebook_changed = Signal()  # categories added, renamed, merged, retired, reordered
     labels_changed = Signal()  # labels saved, changed or taken back
     coder_changed = Signal(str)
+    runs_changed = Signal()  # a model run finished (trained, evaluated, saved)
     open_document_requested = Signal(int)  # e.g. double-click in the browser -> annotate
 
     def __init__(self, project: Project, runner: JobRunner, coder: str) -> None:

@@ -1,0 +1,147 @@
+"""The Train page: train in the background, show the result, cancel, explain refusals."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from sqlalchemy import func, select
+
+from core import codebook
+from core.demo import build_demo_project
+from core.labels import set_label
+from core.overview import finished_runs
+from core.store import Project
+from core.store.schema import Document, EvaluationSample, ModelRun, Prediction
+from desktop_app.context import ProjectContext
+from desktop_app.train_page import TrainPage
+from desktop_app.worker import JobRunner
+
+pytestmark = pytest.mark.gui
+
+TRAINING_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Project]:
+    project = build_demo_project(tmp_path / "demo.labelloop")
+    yield project
+    project.close()
+
+
+def make_page(qtbot, project: Project) -> tuple[TrainPage, ProjectContext]:  # type: ignore[no-untyped-def]
+    context = ProjectContext(project, JobRunner(), "tester")
+    page = TrainPage(context)
+    qtbot.addWidget(page)
+    page.show()
+    return page, context
+
+
+def test_the_page_shows_the_model_and_the_label_counts(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
+    page, _ = make_page(qtbot, demo)
+    assert page.model_combo.count() == 1
+    assert page.selected_kind() == "baseline"
+    assert "TF-IDF" in page.model_combo.currentText()
+    counts = page.counts()
+    assert counts["Total"] == (100, 100)
+    assert list(counts) == ["politiek", "economie", "sport", "cultuur", "gezondheid", "Total"]
+
+
+def test_counts_follow_new_labels(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
+    page, context = make_page(qtbot, demo)
+    with demo.read() as session:
+        # The demo labels the first 100 documents outside the evaluation sample.
+        unlabelled = session.scalar(
+            select(Document.id)
+            .where(Document.id.not_in(select(EvaluationSample.document_id)))
+            .order_by(Document.id.desc())
+        )
+    sport = next(c.id for c in codebook.list_categories(demo) if c.name == "sport")
+    before = page.counts()["sport"][0]
+    set_label(demo, unlabelled, sport, "tester")
+    context.labels_changed.emit()
+    assert page.counts()["sport"][0] == before + 1
+
+
+def test_training_shows_the_result_saves_the_run_and_announces_it(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
+    page, context = make_page(qtbot, demo)
+    # The GUI thread must stay free while training: a 20 ms timer keeps ticking.
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    with qtbot.waitSignal(context.runs_changed, timeout=TRAINING_TIMEOUT_MS):
+        handle = page.start_training()
+        assert handle is not None
+        assert page.is_training()
+        assert not page.train_button.isEnabled()
+        assert page.progress.isVisible()
+        assert page.start_training() is None  # one training at a time
+    timer.stop()
+    qtbot.waitUntil(lambda: not page.is_training(), timeout=5000)
+
+    text = page.result_label.text()
+    assert page.result_label.isVisible()
+    assert "Macro-F1 on the evaluation sample (100 documents, 95% interval)" in text
+    assert "Cross-validated estimate on the training labels" in text
+    assert " s," in text
+    assert not page.message.isVisible()
+    assert page.train_button.isEnabled()
+    runs = finished_runs(demo)
+    assert len(runs) == 1
+    assert f"Run #{runs[0]['id']}" in text
+    assert runs[0]["metrics"]["evaluation"]["n"] == 100
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) > 10
+    assert max(gaps) < 1.0, f"the GUI thread was blocked for {max(gaps):.2f} s"
+
+
+def test_cancel_saves_nothing_and_says_so(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
+    page, context = make_page(qtbot, demo)
+    announced: list[bool] = []
+    context.runs_changed.connect(lambda: announced.append(True))
+    handle = page.start_training()
+    assert handle is not None
+    # Wait until the model is being fitted, then press Cancel.
+    qtbot.waitUntil(
+        lambda: handle.last_progress is not None and handle.last_progress.done > 0.02,
+        timeout=30_000,
+    )
+    begun = time.monotonic()
+    with qtbot.waitSignal(handle.cancelled, timeout=5000):
+        page.progress.cancel_button.click()
+    assert time.monotonic() - begun < 1.0
+    qtbot.waitUntil(lambda: not page.is_training(), timeout=5000)
+
+    assert page.message.isVisible()
+    assert "cancelled" in page.message.text().lower()
+    assert not page.result_label.isVisible()
+    assert announced == []
+    assert finished_runs(demo) == []
+    with demo.read() as session:
+        assert session.scalar(select(func.count()).select_from(Prediction)) == 0
+        statuses = list(session.scalars(select(ModelRun.status)))
+    assert statuses in ([], ["cancelled"])
+
+
+def test_too_few_labels_is_explained_in_the_page(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
+    codebook.add_category(project, "ja")
+    codebook.add_category(project, "nee")
+    page, context = make_page(qtbot, project)
+    announced: list[bool] = []
+    context.runs_changed.connect(lambda: announced.append(True))
+    handle = page.start_training()
+    assert handle is not None
+    with qtbot.waitSignal(handle.errored, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: not page.is_training(), timeout=5000)
+    assert page.message.isVisible()
+    assert "Training needs labels in at least two categories" in page.message.text()
+    assert not page.result_label.isVisible()
+    assert page.train_button.isEnabled()
+    assert announced == []
+    assert page.counts()["Total"] == (0, 0)
