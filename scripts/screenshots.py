@@ -83,6 +83,24 @@ def main() -> int:
     settle(app)
     shoot(window, "codebook")
 
+    workspace.setCurrentWidget(workspace.train)
+    settle(app)
+    workspace.train.start_training()
+    settle(app, lambda: not workspace.train.is_training(), timeout=120)
+    shoot(window, "train")
+
+    workspace.setCurrentWidget(workspace.evaluate)
+    settle(app)
+    shoot(window, "evaluate")
+
+    workspace.setCurrentWidget(annotate)
+    annotate.set_queue("uncertain")
+    settle(app, lambda: bool(annotate.last_state and annotate.last_state.queue == "uncertain"))
+    annotate.suggestion_toggle.setChecked(True)
+    annotate.explain_toggle.setChecked(True)
+    settle(app, lambda: annotate.document.explanation.isVisible())
+    shoot(window, "annotate-uncertain")
+
     from desktop_app.import_wizard import ImportDialog
 
     assert window.context is not None

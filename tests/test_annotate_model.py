@@ -46,7 +46,13 @@ def test_explain_highlights_words_that_pushed_the_model(view, qtbot) -> None:  #
     view.explain_toggle.setChecked(True)
     qtbot.waitUntil(lambda: view.document.explanation.isVisibleTo(view), timeout=10_000)
     assert view.document.explanation.text().startswith("Words that pushed the model toward ")
-    assert view.document.text.extraSelections()
+    selections = view.document.text.extraSelections()
+    assert selections
+    text = view.document.text.toPlainText()
+    for selection in selections:  # whole words only: "de" never lights up inside "winnende"
+        start, end = selection.cursor.selectionStart(), selection.cursor.selectionEnd()
+        assert start == 0 or not text[start - 1].isalnum()
+        assert end == len(text) or not text[end].isalnum()
 
 
 def test_check_predictions_queue_serves_one_predicted_category(view, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -129,13 +129,18 @@ class DocumentPane(QWidget):
     def _highlight(self) -> None:
         selections = []
         document = self.text.document()
-        wanted = [(term, QColor(_HIGHLIGHT)) for term in self._terms] + self._explained
-        for term, colour in wanted:
+        # Search terms match anywhere (a prefix search finds the start of words); the
+        # model's n-grams are whole words, so "de" does not light up inside "winnende".
+        anywhere = QTextDocument.FindFlag(0)
+        whole = QTextDocument.FindFlag.FindWholeWords
+        wanted = [(term, QColor(_HIGHLIGHT), anywhere) for term in self._terms]
+        wanted += [(term, colour, whole) for term, colour in self._explained]
+        for term, colour, flags in wanted:
             form = QTextCharFormat()
             form.setBackground(colour)
             cursor = QTextCursor(document)
             while True:
-                cursor = document.find(term, cursor)
+                cursor = document.find(term, cursor, flags)
                 if cursor.isNull():
                     break
                 selection = QTextEdit.ExtraSelection()
