@@ -20,7 +20,7 @@ from core.errors import Cancelled, LabelLoopError
 from core.jobs import Progress, format_eta
 from core.store.project import Project
 
-COMMANDS = ("import", "info", "export", "codebook", "train", "predict")
+COMMANDS = ("import", "info", "export", "codebook", "train", "predict", "simulate")
 EXIT_INPUT_ERROR = 1
 EXIT_CANCELLED = 130
 
@@ -73,6 +73,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path)
     p.add_argument("--run", type=int, help="use this run's model (default: the latest)")
 
+    p = commands.add_parser(
+        "simulate", help="replay active learning on a fully labelled file (learning curves)"
+    )
+    p.add_argument("file", type=Path, help="CSV, TSV, XLSX, JSONL or Parquet with labels")
+    p.add_argument("--text-col", required=True, help="column with the texts")
+    p.add_argument("--label-col", required=True, help="column with the labels")
+    p.add_argument(
+        "--strategy",
+        action="append",
+        help="query strategy (repeat; default: random and margin)",
+    )
+    p.add_argument("--model", default="baseline", help="model kind (default: baseline)")
+    p.add_argument(
+        "--tuning",
+        choices=("fixed", "grid"),
+        default="fixed",
+        help="baseline: one fixed configuration (default) or a grid search every round",
+    )
+    p.add_argument("--seeds", type=int, default=5, help="number of seeds (default: 5)")
+    p.add_argument("--initial", type=int, default=50, help="random labels to start from")
+    p.add_argument("--step", type=int, default=50, help="labels added per round")
+    p.add_argument("--max-labels", type=int, default=1000, help="labels at the end")
+    p.add_argument(
+        "--test-size",
+        type=float,
+        help="held-out documents (a count, or a fraction below 1; default 5000 or a quarter)",
+    )
+    p.add_argument("--out", type=Path, help="write the learning curves to this CSV")
+    p.add_argument("--encoding", help="text encoding, if detection gets it wrong")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
     p = commands.add_parser("codebook", help="list or change the categories")
     p.add_argument("project", type=Path)
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -114,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "codebook": _codebook,
         "train": _train,
         "predict": _predict,
+        "simulate": _simulate,
     }[args.command]
     try:
         return handler(args)
@@ -218,6 +250,38 @@ def _predict(args: argparse.Namespace) -> int:
         count = predict_with_run(project, args.run, progress=_terminal_progress())
     _clear_progress()
     print(f"Predicted {count:,} documents.")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from core.simulate import DEFAULT_STRATEGY, read_labelled_file, simulate
+
+    options = {"encoding": args.encoding} if args.encoding else {}
+    texts, labels, skipped = read_labelled_file(args.file, args.text_col, args.label_col, **options)
+    result = simulate(
+        texts,
+        labels,
+        strategies=args.strategy or ("random", DEFAULT_STRATEGY),
+        seeds=args.seeds,
+        initial=args.initial,
+        step=args.step,
+        max_labels=args.max_labels,
+        test_size=args.test_size,
+        model=args.model,
+        tuning=args.tuning,
+        progress=_terminal_progress(),
+    )
+    _clear_progress()
+    if skipped:
+        result.notes.append(f"Skipped {skipped:,} rows without a text or a label.")
+    if args.out:
+        result.write_csv(args.out)
+    if args.json:
+        _print(result.as_dict(), True)
+    else:
+        print(result.describe())
+        if args.out:
+            print(f"Wrote the learning curves to {args.out}.")
     return 0
 
 
