@@ -3,6 +3,12 @@
 Everything shown is read from ``model_runs`` (a quick SQLite read, done in the GUI
 thread) and was measured on the evaluation sample when the run finished; the page
 refreshes itself when ``context.runs_changed`` announces a new run.
+
+Two more tabs beside the charts show the selected run's details: its most informative
+words per category (which needs the saved model loaded) and the evaluation documents it
+got wrong. Both are computed by one background job per selection (``core.run_details``);
+a result for a run that is no longer selected is dropped. Double-click or Enter on a
+misclassified document opens it in the Annotate tab.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,24 +35,71 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import Cancelled
+from core.jobs import CancelCheck
 from core.metrics import describe_metric
 from core.overview import finished_runs
+from core.run_details import Misclassified, informative_terms, misclassified
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate.charts import draw_confusion, draw_learning_curve
+from desktop_app.worker import JobHandle
 
 CONFUSION = "confusion"
 LEARNING_CURVE = "learning_curve"
 _CHART_FILES = "PNG image (*.png);;SVG drawing (*.svg)"
+TOP_TERMS = 15
+
+
+class RunDetails:
+    """What the details job computed for one run (plain data, made in the worker thread);
+    ``error`` says why it could not (then the lists are empty)."""
+
+    def __init__(
+        self,
+        run_id: int,
+        terms: dict[str, list[tuple[str, float]]],
+        wrong: list[Misclassified],
+        error: str | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.terms = terms
+        self.wrong = wrong
+        self.error = error
+
+
+def _details_job(context: ProjectContext, run_id: int):  # type: ignore[no-untyped-def]
+    """A job (see ``desktop_app.worker``) computing both detail tabs of ``run_id``."""
+    project = context.project
+
+    def job(*, progress: Any = None, should_cancel: CancelCheck | None = None) -> RunDetails:
+        # Errors travel with the run id, so an outdated job's error is dropped like its result.
+        try:
+            wrong = misclassified(project, run_id)
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            return RunDetails(run_id, informative_terms(project, run_id, top=TOP_TERMS), wrong)
+        except Cancelled:
+            raise
+        except Exception as error:
+            return RunDetails(run_id, {}, [], error=str(error) or type(error).__name__)
+
+    return job
 
 
 class EvaluatePage(QWidget):
     """Run history on top; the selected run's metrics, prevalence and charts below."""
+
+    #: The detail tabs now show this run (emitted when the background job's result is in).
+    details_shown = Signal(int)
 
     def __init__(self, context: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.runs: list[dict[str, Any]] = []
         self._stale = True
+        self.details_run_id: int | None = None  # the run the detail tabs show
+        self._details_wanted: int | None = None  # the run the latest job computes
+        self._details_job: JobHandle | None = None
 
         self.empty_label = QLabel("No finished runs yet: train a model on the Train page.")
         self.runs_table = _table(
@@ -86,6 +139,21 @@ class EvaluatePage(QWidget):
         self.charts = QTabWidget()
         self.charts.addTab(self.confusion_canvas, "Confusion matrix")
         self.charts.addTab(self.curve_canvas, "Learning curve")
+        self.terms_note = _wrapping_label()
+        self.terms_table = _table(["Category", "Most informative words (strongest first)"])
+        self.terms_table.setWordWrap(True)
+        self.wrong_note = _wrapping_label()
+        self.wrong_table = _table(["Id", "Text", "Label", "Predicted", "Probability"])
+        self.wrong_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.wrong_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.wrong_table.setWordWrap(False)
+        self.wrong_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.wrong_table.horizontalHeader().setStretchLastSection(False)
+        self.wrong_table.setToolTip("Double-click or press Enter to open a document")
+        self.wrong_table.itemActivated.connect(self._open_misclassified)
+        self.charts.addTab(_with_note(self.terms_note, self.terms_table), "Informative words")
+        self.charts.addTab(_with_note(self.wrong_note, self.wrong_table), "Misclassified")
+        self.charts.currentChanged.connect(self._tab_changed)
         self.export_button = QPushButton("Export chart…")
         self.export_button.setToolTip("Save the chart shown as a PNG image or SVG drawing")
         self.export_button.clicked.connect(self._export_chart)
@@ -112,6 +180,7 @@ class EvaluatePage(QWidget):
         layout.addWidget(self.splitter, 1)
 
         context.runs_changed.connect(self._runs_changed)
+        context.labels_changed.connect(self._labels_changed)
         self.refresh()
 
     # -- runs ----------------------------------------------------------------------------
@@ -144,7 +213,7 @@ class EvaluatePage(QWidget):
         self.empty_label.setVisible(not has_runs)
         self.runs_table.setVisible(has_runs)
         self.splitter.setVisible(has_runs)
-        self.export_button.setEnabled(has_runs)
+        self.export_button.setEnabled(has_runs and self._shown_chart() is not None)
         if not has_runs:
             return
         newest = self.runs[-1]["id"]
@@ -175,9 +244,17 @@ class EvaluatePage(QWidget):
         else:
             self._stale = True
 
+    def _labels_changed(self) -> None:
+        # Relabelled evaluation documents change the misclassified list.
+        self.details_run_id = self._details_wanted = None
+        if self.isVisible():
+            self._request_details()
+
     def showEvent(self, event: QShowEvent) -> None:
         if self._stale:
             self.refresh()
+        elif self.details_run_id is None:
+            self._request_details()
         super().showEvent(event)
 
     # -- the selected run ----------------------------------------------------------------
@@ -202,6 +279,87 @@ class EvaluatePage(QWidget):
         draw_learning_curve(self.curve_figure, self.runs, selected=run["id"])
         self.confusion_canvas.draw_idle()
         self.curve_canvas.draw_idle()
+        self._request_details()
+
+    # -- informative words and misclassified documents (background job) -----------------
+
+    def details_pending(self) -> bool:
+        """True while the detail tabs wait for the selected run's job."""
+        return self._details_wanted is not None and self._details_wanted != self.details_run_id
+
+    def _request_details(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None or run_id in (self.details_run_id, self._details_wanted):
+            return
+        if self._details_job is not None and self._details_job.is_running():
+            self._details_job.cancel()  # its result, if any, is dropped as outdated
+        self._details_wanted = run_id
+        note = f"Loading run #{run_id}…"
+        self.terms_note.setText(note)
+        self.wrong_note.setText(note)
+        handle = self.context.runner.run(
+            f"run #{run_id} details", _details_job(self.context, run_id)
+        )
+        handle.returned.connect(self._details_ready)
+        self._details_job = handle
+
+    def _details_ready(self, details: RunDetails) -> None:
+        if details.run_id != self._details_wanted or details.run_id != self.selected_run_id():
+            return  # outdated: another run was selected meanwhile
+        self.details_run_id = details.run_id
+        self._fill_terms(details.terms)
+        self._fill_misclassified(details.wrong)
+        if details.error is not None:
+            text = f"Could not load the details of run #{details.run_id}: {details.error}"
+            self.terms_note.setText(text)
+            self.wrong_note.setText(text)
+        self.details_shown.emit(details.run_id)
+
+    def _fill_terms(self, terms: dict[str, list[tuple[str, float]]]) -> None:
+        table = self.terms_table
+        table.setRowCount(len(terms))
+        for row, (category, pairs) in enumerate(terms.items()):
+            words = QTableWidgetItem(", ".join(term for term, _ in pairs))
+            words.setToolTip("\n".join(f"{term}: {weight:.2f}" for term, weight in pairs))
+            table.setItem(row, 0, QTableWidgetItem(category))
+            table.setItem(row, 1, words)
+        table.resizeRowsToContents()
+        self.terms_note.setText(
+            "The words and word pairs that weigh most toward each category in this model."
+            if terms
+            else "This run has no word weights to show (its kind of model has none, or its "
+            "saved model is gone)."
+        )
+
+    def _fill_misclassified(self, wrong: list[Misclassified]) -> None:
+        table = self.wrong_table
+        table.setRowCount(len(wrong))
+        for row, item in enumerate(wrong):
+            cells = [
+                QTableWidgetItem(item.external_id),
+                QTableWidgetItem(item.preview),
+                QTableWidgetItem(item.label),
+                QTableWidgetItem(item.predicted),
+                QTableWidgetItem(f"{item.probability:.0%}"),
+            ]
+            cells[0].setData(Qt.ItemDataRole.UserRole, item.document_id)
+            cells[1].setToolTip(item.preview)
+            cells[4].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column, cell in enumerate(cells):
+                table.setItem(row, column, cell)
+        self.wrong_note.setText(
+            f"{len(wrong):,} evaluation documents whose label differs from the prediction, "
+            "most confident mistakes first. Double-click or press Enter to open one."
+            if wrong
+            else "The model predicted every evaluation document correctly (or there is no "
+            "evaluation sample)."
+        )
+
+    def misclassified_document_id(self, row: int) -> int:
+        return int(self.wrong_table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+
+    def _open_misclassified(self, item: QTableWidgetItem) -> None:
+        self.context.open_document_requested.emit(self.misclassified_document_id(item.row()))
 
     def _fill_metrics(self, evaluation: dict[str, Any] | None, names: dict[str, str]) -> None:
         table = self.metrics_table
@@ -237,10 +395,17 @@ class EvaluatePage(QWidget):
 
     # -- charts --------------------------------------------------------------------------
 
+    def _shown_chart(self) -> str | None:
+        """CONFUSION or LEARNING_CURVE, or None while a table tab is shown."""
+        return {0: CONFUSION, 1: LEARNING_CURVE}.get(self.charts.currentIndex())
+
+    def _tab_changed(self) -> None:
+        self.export_button.setEnabled(bool(self.runs) and self._shown_chart() is not None)
+
     def figure(self, chart: str | None = None) -> Figure:
         """The confusion matrix's or the learning curve's figure (default: the one shown)."""
         if chart is None:
-            chart = CONFUSION if self.charts.currentIndex() == 0 else LEARNING_CURVE
+            chart = self._shown_chart() or CONFUSION
         return self.confusion_figure if chart == CONFUSION else self.curve_figure
 
     def save_chart(self, path: Path, chart: str | None = None) -> Path:
@@ -253,7 +418,9 @@ class EvaluatePage(QWidget):
 
     def _export_chart(self) -> None:
         run_id = self.selected_run_id()
-        chart = CONFUSION if self.charts.currentIndex() == 0 else LEARNING_CURVE
+        chart = self._shown_chart()
+        if chart is None:
+            return
         stem = f"run-{run_id}-confusion" if chart == CONFUSION else "learning-curve"
         default = str(self.context.project.path.with_name(f"{stem}.png"))
         path, chosen = QFileDialog.getSaveFileName(self, "Export chart", default, _CHART_FILES)
@@ -314,6 +481,15 @@ def _table(headers: list[str]) -> QTableWidget:
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
     return table
+
+
+def _with_note(note: QLabel, table: QTableWidget) -> QWidget:
+    page = QWidget()
+    column = QVBoxLayout(page)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(note)
+    column.addWidget(table, 1)
+    return page
 
 
 def _wrapping_label() -> QLabel:
