@@ -12,17 +12,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.labels import write_label
+from core.labels import delete_label, write_label
 from core.queues import QueueRequest, QueueStrategy
 from core.store.project import Project
 from core.store.schema import (
     Annotation,
-    AnnotationEvent,
     Document,
     EvaluationSample,
     ModelRun,
     Prediction,
-    utcnow,
 )
 
 PREFETCH = 20
@@ -129,19 +127,7 @@ class LabellingSession:
             now = self._coder_annotation(session, step.document_id, detach=False)
             if step.previous is None:
                 if now is not None:
-                    session.add(
-                        AnnotationEvent(
-                            document_id=step.document_id,
-                            coder=self.coder,
-                            action="undo",
-                            category_id=None,
-                            previous_category_id=now.category_id,
-                            purpose=now.purpose,
-                            note=now.note,
-                            at=utcnow(),
-                        )
-                    )
-                    session.delete(now)
+                    delete_label(session, now, action="undo")
             else:
                 write_label(
                     session,

@@ -156,20 +156,25 @@ def remove_label(project: Project, document_id: int, coder: str) -> bool:
         ).one_or_none()
         if current is None:
             return False
-        session.add(
-            AnnotationEvent(
-                document_id=document_id,
-                coder=coder,
-                action="remove",
-                category_id=None,
-                previous_category_id=current.category_id,
-                purpose=current.purpose,
-                note=current.note,
-                at=utcnow(),
-            )
-        )
-        session.delete(current)
+        delete_label(session, current, action="remove")
         return True
+
+
+def delete_label(session: Session, annotation: Annotation, *, action: str) -> None:
+    """Delete a current label inside the caller's write transaction, keeping its history."""
+    session.add(
+        AnnotationEvent(
+            document_id=annotation.document_id,
+            coder=annotation.coder,
+            action=action,
+            category_id=None,
+            previous_category_id=annotation.category_id,
+            purpose=annotation.purpose,
+            note=annotation.note,
+            at=utcnow(),
+        )
+    )
+    session.delete(annotation)
 
 
 def label_history(project: Project, document_id: int) -> list[HistoryEntry]:

@@ -60,6 +60,12 @@ def make_queue(name: str, **config: Any) -> QueueStrategy:
     return factory(**config)
 
 
+def _ids(project: Project, sql: str, **parameters: Any) -> list[int]:
+    """Run one id query in a read session."""
+    with project.read() as session:
+        return list(session.scalars(text(sql), parameters))
+
+
 def _excluding(exclude: frozenset[int]) -> str:
     # Ids are ints we produced; formatting them into SQL is safe and avoids a bind
     # parameter per id.
@@ -121,16 +127,12 @@ class FileOrder:
     title = "Unlabelled, file order"
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
-        with project.read() as session:
-            return list(
-                session.scalars(
-                    text(
-                        f"SELECT d.id FROM documents AS d WHERE {_UNLABELLED}"
-                        f"{_excluding(request.exclude)} ORDER BY d.id LIMIT :n"
-                    ),
-                    {"n": request.size},
-                )
-            )
+        return _ids(
+            project,
+            f"SELECT d.id FROM documents AS d WHERE {_UNLABELLED}"
+            f"{_excluding(request.exclude)} ORDER BY d.id LIMIT :n",
+            n=request.size,
+        )
 
 
 @register_queue
@@ -147,17 +149,14 @@ class SearchMatches:
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
         if not self._match:
             return []
-        with project.read() as session:
-            return list(
-                session.scalars(
-                    text(
-                        "SELECT d.id FROM documents_fts AS f JOIN documents AS d "
-                        f"ON d.id = f.rowid WHERE documents_fts MATCH :q AND {_UNLABELLED}"
-                        f"{_excluding(request.exclude)} ORDER BY f.rank LIMIT :n"
-                    ),
-                    {"q": self._match, "n": request.size},
-                )
-            )
+        return _ids(
+            project,
+            "SELECT d.id FROM documents_fts AS f JOIN documents AS d "
+            f"ON d.id = f.rowid WHERE documents_fts MATCH :q AND {_UNLABELLED}"
+            f"{_excluding(request.exclude)} ORDER BY f.rank LIMIT :n",
+            q=self._match,
+            n=request.size,
+        )
 
 
 @register_queue
@@ -168,18 +167,15 @@ class EvaluationSampleQueue:
     title = "Evaluation sample"
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
-        with project.read() as session:
-            return list(
-                session.scalars(
-                    text(
-                        "SELECT d.id FROM evaluation_sample AS e JOIN documents AS d "
-                        "ON d.id = e.document_id WHERE NOT EXISTS (SELECT 1 FROM annotations "
-                        "AS a WHERE a.document_id = d.id AND a.coder = :coder)"
-                        f"{_excluding(request.exclude)} ORDER BY e.draw, e.document_id LIMIT :n"
-                    ),
-                    {"coder": request.coder, "n": request.size},
-                )
-            )
+        return _ids(
+            project,
+            "SELECT d.id FROM evaluation_sample AS e JOIN documents AS d "
+            "ON d.id = e.document_id WHERE NOT EXISTS (SELECT 1 FROM annotations "
+            "AS a WHERE a.document_id = d.id AND a.coder = :coder)"
+            f"{_excluding(request.exclude)} ORDER BY e.draw, e.document_id LIMIT :n",
+            coder=request.coder,
+            n=request.size,
+        )
 
 
 def latest_run_id(project: Project) -> int | None:
@@ -203,17 +199,14 @@ class MostUncertain:
         run = latest_run_id(project)
         if run is None:
             return []
-        with project.read() as session:
-            return list(
-                session.scalars(
-                    text(
-                        "SELECT d.id FROM predictions AS p JOIN documents AS d "
-                        f"ON d.id = p.document_id WHERE p.run_id = :run AND {_UNLABELLED}"
-                        f"{_excluding(request.exclude)} ORDER BY p.uncertainty DESC LIMIT :n"
-                    ),
-                    {"run": run, "n": request.size},
-                )
-            )
+        return _ids(
+            project,
+            "SELECT d.id FROM predictions AS p JOIN documents AS d "
+            f"ON d.id = p.document_id WHERE p.run_id = :run AND {_UNLABELLED}"
+            f"{_excluding(request.exclude)} ORDER BY p.uncertainty DESC LIMIT :n",
+            run=run,
+            n=request.size,
+        )
 
 
 @register_queue
@@ -231,15 +224,13 @@ class PredictedAs:
         run = latest_run_id(project)
         if run is None or self.category_id is None:
             return []
-        with project.read() as session:
-            return list(
-                session.scalars(
-                    text(
-                        "SELECT d.id FROM predictions AS p JOIN documents AS d "
-                        "ON d.id = p.document_id WHERE p.run_id = :run "
-                        f"AND p.category_id = :category AND {_UNLABELLED}"
-                        f"{_excluding(request.exclude)} ORDER BY p.uncertainty LIMIT :n"
-                    ),
-                    {"run": run, "category": self.category_id, "n": request.size},
-                )
-            )
+        return _ids(
+            project,
+            "SELECT d.id FROM predictions AS p JOIN documents AS d "
+            "ON d.id = p.document_id WHERE p.run_id = :run "
+            f"AND p.category_id = :category AND {_UNLABELLED}"
+            f"{_excluding(request.exclude)} ORDER BY p.uncertainty LIMIT :n",
+            run=run,
+            category=self.category_id,
+            n=request.size,
+        )
