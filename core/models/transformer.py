@@ -1,0 +1,639 @@
+"""A fine-tuned BERT classifier (BERTje by default), behind the same interface as the baseline.
+
+What it does
+------------
+* Loads ``AutoTokenizer`` and ``AutoModelForSequenceClassification`` from a Hugging Face
+  model id (default ``GroNLP/bert-base-dutch-cased``) or a local folder, safetensors only,
+  no remote code. When the model is neither cached nor downloadable, a
+  :class:`~core.errors.LabelLoopError` says which model and how to provide it.
+* Fine-tunes with a lean PyTorch loop: AdamW, linear warm-up then linear decay, class
+  weights in the loss, dynamic padding over length-grouped batches, early stopping on the
+  macro-F1 of a stratified validation split taken from the training labels (the best
+  epoch's weights are kept).
+* ``transformers.Trainer`` is not used on purpose: cancelling and reporting progress at
+  every optimisation step, retrying a step with a smaller batch after a CUDA out-of-memory
+  error, and giving GPU memory back after each job are simpler to control in our own loop.
+* Long documents: ``truncation="head"`` keeps the first ``max_length`` tokens;
+  ``"head+tail"`` keeps the first quarter and the last three quarters of the budget (Sun
+  et al., 2019, found head+tail best for long reviews).
+* Device: CUDA (bf16 autocast where supported, else fp16 autocast with a gradient
+  scaler), Apple MPS, else CPU (slow: the fit report says so).
+
+Persistence: ``save_pretrained`` (``model.safetensors``, never pickle), the tokenizer files,
+and ``labelloop.json`` (classes and config).
+
+Explanations are baseline-only for now: :meth:`TransformerClassifier.explain` returns ``{}``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from core.errors import LabelLoopError
+from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
+from core.models.base import ClassifierConfig, FitReport, check_labels, register_classifier
+
+try:
+    import torch
+    import transformers
+except ModuleNotFoundError as _missing:  # pragma: no cover - depends on the install
+    raise ModuleNotFoundError(
+        f"The BERT model needs PyTorch and transformers ({_missing.name} is missing). "
+        "Install them with: pip install 'torch' 'transformers'"
+    ) from _missing
+
+DEFAULT_MODEL = "GroNLP/bert-base-dutch-cased"
+META_FILE = "labelloop.json"
+FORMAT_VERSION = 1
+TRUNCATIONS = ("head", "head+tail")
+HEAD_SHARE = 0.25  # head+tail: this share of the token budget goes to the head
+
+# Test hook: when set, called with the optimisation step number before every forward pass
+# of a training micro-batch; a test makes it raise ``torch.cuda.OutOfMemoryError`` once to
+# exercise the batch-halving path on a CPU.
+_fault_injection: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class TransformerConfig(ClassifierConfig):
+    """Settings of the fine-tuned transformer.
+
+    ``model_name`` is a Hugging Face model id or a local folder holding one.
+    ``device`` is ``"auto"`` (CUDA, else MPS, else CPU), ``"cuda"``, ``"mps"`` or ``"cpu"``.
+    ``batch_size`` is the effective batch: after an out-of-memory error the step is split
+    into smaller micro-batches with gradient accumulation, so it stays the same.
+    ``validation_fraction`` of the labels (stratified) is held out for early stopping;
+    0 trains all ``epochs`` on all labels.
+    """
+
+    model_name: str = DEFAULT_MODEL
+    device: str = "auto"
+    max_length: int = 256
+    truncation: str = "head"
+    epochs: int = 4
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    validation_fraction: float = 0.1
+    patience: int = 2
+    class_weights: bool = True
+    length_group_size: int = 50  # batches per shuffled mega-batch sorted by length
+
+    def __post_init__(self) -> None:
+        if self.truncation not in TRUNCATIONS:
+            raise ValueError(f"truncation must be one of {TRUNCATIONS}, got {self.truncation!r}")
+        if self.device not in ("auto", "cuda", "mps", "cpu"):
+            raise ValueError(f"unknown device {self.device!r}")
+        if self.max_length < 8 or self.batch_size < 1 or self.eval_batch_size < 1:
+            raise ValueError("max_length must be at least 8 and batch sizes at least 1")
+        if self.epochs < 1 or self.patience < 1 or self.length_group_size < 1:
+            raise ValueError("epochs, patience and length_group_size must be at least 1")
+        if not 0 <= self.validation_fraction < 1 or not 0 <= self.warmup_fraction < 1:
+            raise ValueError("validation_fraction and warmup_fraction must be in [0, 1)")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TransformerConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# -- loading -----------------------------------------------------------------------------
+
+
+def _hub_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [OSError]
+    try:
+        from huggingface_hub import errors as hub
+
+        for name in ("HFValidationError", "HfHubHTTPError", "LocalEntryNotFoundError"):
+            if hasattr(hub, name):
+                errors.append(getattr(hub, name))
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+def load_pretrained(model_name: str, num_labels: int) -> tuple[Any, Any]:
+    """Tokenizer and sequence-classification model, or a LabelLoopError saying how to get them.
+
+    Works for a hub id (downloaded or cached) and a local folder alike. A folder whose
+    classification head has another number of labels gets a fresh head.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import; read it again here so that
+    # setting it later (a test, the CLI) still keeps every call off the network.
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            model_name, trust_remote_code=False, local_files_only=offline
+        )
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_name,
+            local_files_only=offline,
+            num_labels=num_labels,
+            trust_remote_code=False,
+            use_safetensors=True,
+            ignore_mismatched_sizes=True,
+        )
+    except _hub_errors() as error:
+        why = " (HF_HUB_OFFLINE is set)" if offline else ""
+        raise LabelLoopError(
+            f"Cannot load the language model '{model_name}': it is not on this computer and "
+            f"could not be downloaded{why}. Download it on a computer with internet access "
+            f"(e.g. `huggingface-cli download {model_name}`) and copy the folder here, then "
+            f"point LabelLoop to it with --model-name PATH. Details: {error}"
+        ) from None
+    if tokenizer.pad_token_id is None:
+        raise LabelLoopError(f"The tokenizer of '{model_name}' has no padding token.")
+    return tokenizer, model
+
+
+def _pick_device(wanted: str) -> torch.device:
+    if wanted == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise LabelLoopError("No CUDA GPU is available; choose device 'auto' or 'cpu'.")
+    return torch.device(wanted)
+
+
+def _autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """bf16 on CUDA where supported, else fp16 (with a gradient scaler); None off CUDA."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# -- tokenising and batching ---------------------------------------------------------------
+
+
+def head_tail(ids: Sequence[int], budget: int, head_share: float = HEAD_SHARE) -> list[int]:
+    """The first and last tokens of ``ids`` within ``budget``: a head share, the rest tail."""
+    if len(ids) <= budget:
+        return list(ids)
+    head = int(budget * head_share)
+    tail = budget - head
+    return list(ids[:head]) + (list(ids[-tail:]) if tail > 0 else [])
+
+
+def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids a tokenizer puts before and after a single text ([CLS] and [SEP] for BERT)."""
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start : start + len(bare)] == bare:
+            return list(full[:start]), list(full[start + len(bare) :])
+    return [], []  # pragma: no cover - no tokenizer seen does this
+
+
+def encode(
+    tokenizer: Any, texts: Sequence[str], max_length: int, truncation: str
+) -> list[list[int]]:
+    """Token ids with special tokens, at most ``max_length`` each (head or head+tail)."""
+    prefix, suffix = _special_tokens(tokenizer)
+    budget = max_length - len(prefix) - len(suffix)
+    clean = [t if isinstance(t, str) else "" if t is None else str(t) for t in texts]
+    if truncation == "head":
+        raw = tokenizer(clean, add_special_tokens=False, truncation=True, max_length=budget)
+        pieces = raw["input_ids"]
+    else:
+        # Whole documents, then cut (the tokenizer's too-long warning is moot here).
+        raw = tokenizer(clean, add_special_tokens=False, truncation=False, verbose=False)
+        pieces = [head_tail(ids, budget) for ids in raw["input_ids"]]
+    return [prefix + list(ids) + suffix for ids in pieces]
+
+
+def _collate(encoded: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad to the longest sequence of this batch (dynamic padding)."""
+    width = max(len(ids) for ids in encoded)
+    input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(encoded), width), dtype=torch.long)
+    for row, ids in enumerate(encoded):
+        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        mask[row, : len(ids)] = 1
+    return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def length_grouped_batches(
+    lengths: Sequence[int], batch_size: int, group: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Shuffled batches of similar length: shuffle, sort within mega-batches, shuffle batches."""
+    order = rng.permutation(len(lengths))
+    lengths_arr = np.asarray(lengths)
+    mega = batch_size * group
+    batches: list[np.ndarray] = []
+    for start in range(0, len(order), mega):
+        chunk = order[start : start + mega]
+        chunk = chunk[np.argsort(-lengths_arr[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)  # type: ignore[arg-type]
+    return batches
+
+
+def _validation_split(
+    y: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified split: about ``fraction`` of each class, at least one where a class has 3+."""
+    if fraction <= 0:
+        return np.arange(len(y)), np.array([], dtype=np.int64)
+    validation: list[int] = []
+    for k in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == k))
+        if len(members) >= 3:
+            validation += members[: max(1, round(fraction * len(members)))].tolist()
+    held = np.zeros(len(y), dtype=bool)
+    held[validation] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def _macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(
+        f1_score(y_true, y_pred, labels=list(range(n_classes)), average="macro", zero_division=0)
+    )
+
+
+# -- the classifier ----------------------------------------------------------------------
+
+
+@register_classifier
+class TransformerClassifier:
+    """A pretrained transformer with a classification head, fine-tuned on the labels."""
+
+    kind: ClassVar[str] = "transformer"
+
+    def __init__(self, config: TransformerConfig | None = None) -> None:
+        self.config = config or TransformerConfig()
+        self.classes_: list[str] = []
+        self.parameters: dict[str, Any] = {}
+        self._tokenizer: Any = None
+        self._model: Any = None
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> FitReport:
+        """Fine-tune from ``config.model_name``; early stopping on a validation split."""
+        started = time.perf_counter()
+        config = self.config
+        if len(texts) != len(labels):
+            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+        counts = check_labels(labels)
+        reporter = ProgressReporter(progress, should_cancel)
+        reporter.report(0, 0, f"Loading {config.model_name}")
+        classes = sorted(counts)
+        index = {name: i for i, name in enumerate(classes)}
+        y = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+        notes: list[str] = []
+
+        _seed_everything(config.seed)
+        rng = np.random.default_rng(config.seed)
+        tokenizer, model = load_pretrained(config.model_name, len(classes))
+        model.config.id2label = dict(enumerate(classes))
+        model.config.label2id = index
+        device = _pick_device(config.device)
+        if device.type == "cpu":
+            notes.append(
+                "Trained on the CPU, which is slow; a CUDA GPU (or Apple MPS) is much faster."
+            )
+        reporter.report(0, 0, "Tokenising")
+        encoded = encode(tokenizer, texts, config.max_length, config.truncation)
+        lengths = [len(ids) for ids in encoded]
+        train, valid = _validation_split(y, config.validation_fraction, rng)
+        if len(valid) == 0:
+            notes.append(
+                "Too few labels for a validation split: trained all epochs, no early stop."
+            )
+
+        weights = None
+        if config.class_weights:
+            per_class = np.bincount(y[train], minlength=len(classes)).astype(np.float64)
+            per_class = np.maximum(per_class, 1.0)
+            weights = torch.tensor(len(train) / (len(classes) * per_class), dtype=torch.float32)
+
+        steps_per_epoch = math.ceil(len(train) / config.batch_size)
+        total_steps = steps_per_epoch * config.epochs
+        valid_batches = math.ceil(len(valid) / config.eval_batch_size)
+        total_units = total_steps + valid_batches * config.epochs
+
+        model.to(device)
+        optimizer: Any = torch.optim.AdamW(
+            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        scheduler: Any = transformers.get_linear_schedule_with_warmup(
+            optimizer, int(config.warmup_fraction * total_steps), total_steps
+        )
+        amp = _autocast_dtype(device)
+        scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
+        loss_fn = torch.nn.CrossEntropyLoss(
+            weight=weights.to(device) if weights is not None else None
+        )
+        accumulation = 1
+        best_f1, best_epoch, best_state = -1.0, 0, None
+        history: list[float] = []
+        done = 0
+        step = 0
+        stopped_early = False
+        try:
+            for epoch in range(config.epochs):
+                model.train()
+                batches = length_grouped_batches(
+                    [lengths[i] for i in train], config.batch_size, config.length_group_size, rng
+                )
+                for batch in batches:
+                    rows = train[batch]
+                    while True:
+                        try:
+                            self._step(
+                                model, optimizer, scaler, loss_fn, encoded, y, rows,
+                                accumulation, tokenizer.pad_token_id, device, amp, step, reporter,
+                            )  # fmt: skip
+                            break
+                        except torch.cuda.OutOfMemoryError:
+                            optimizer.zero_grad(set_to_none=True)
+                            micro = math.ceil(config.batch_size / accumulation)
+                            if micro <= 1:
+                                raise LabelLoopError(
+                                    "The GPU ran out of memory even with one text per batch; "
+                                    "lower max_length or train on the CPU."
+                                ) from None
+                            accumulation *= 2
+                            gc.collect()
+                            if device.type == "cuda":
+                                torch.cuda.empty_cache()
+                            new_micro = math.ceil(config.batch_size / accumulation)
+                            notes.append(
+                                f"Out of GPU memory at step {step + 1}: batch halved to "
+                                f"{new_micro} with gradient accumulation over {accumulation} "
+                                f"micro-batches (effective batch still {config.batch_size})."
+                            )
+                    scheduler.step()
+                    step += 1
+                    done += 1
+                    reporter.report(
+                        done, total_units, f"Epoch {epoch + 1}/{config.epochs}, step {step}"
+                    )
+                if len(valid):
+                    predicted = self._predict_ids(
+                        model, [encoded[i] for i in valid], tokenizer.pad_token_id,
+                        device, amp, reporter, done, total_units, "Validating",
+                    ).argmax(axis=1)  # fmt: skip
+                    done += valid_batches
+                    f1 = _macro_f1(y[valid], predicted, len(classes))
+                    history.append(f1)
+                    if f1 > best_f1:
+                        best_f1, best_epoch = f1, epoch + 1
+                        best_state = {
+                            k: v.detach().to("cpu", copy=True)
+                            for k, v in model.state_dict().items()
+                        }
+                    elif epoch + 1 - best_epoch >= config.patience:
+                        stopped_early = True
+                        break
+            if best_state is not None and best_epoch != len(history):
+                model.load_state_dict(best_state)
+        finally:
+            del optimizer, scheduler, best_state
+            model.to("cpu")
+            _release(device)
+
+        self._tokenizer, self._model = tokenizer, model
+        self.classes_ = classes
+        self.parameters = {
+            "model_name": config.model_name,
+            "device": str(device),
+            "precision": str(amp).removeprefix("torch.") if amp else "float32",
+            "epochs_run": len(history) if history else config.epochs,
+            "best_epoch": best_epoch or config.epochs,
+            "stopped_early": stopped_early,
+            "max_length": config.max_length,
+            "truncation": config.truncation,
+            "batch_size": config.batch_size,
+            "gradient_accumulation": accumulation,
+            "learning_rate": config.learning_rate,
+            "n_train": len(train),
+            "n_validation": len(valid),
+            "seed": config.seed,
+        }
+        cv_scores: dict[str, Any] = {}
+        if history:
+            cv_scores = {
+                "validation_macro_f1": best_f1,
+                "validation_macro_f1_per_epoch": history,
+                "note": "macro-F1 on a validation split of the training labels, not the "
+                "evaluation sample",
+            }
+        return FitReport(
+            parameters=dict(self.parameters),
+            cv_scores=cv_scores,
+            seconds=time.perf_counter() - started,
+            notes=notes,
+        )
+
+    @staticmethod
+    def _step(
+        model: Any,
+        optimizer: Any,
+        scaler: Any,
+        loss_fn: Any,
+        encoded: list[list[int]],
+        y: np.ndarray,
+        rows: np.ndarray,
+        accumulation: int,
+        pad_id: int,
+        device: torch.device,
+        amp: torch.dtype | None,
+        step: int,
+        reporter: ProgressReporter,
+    ) -> None:
+        """One optimisation step over ``rows``, in ``accumulation`` micro-batches."""
+        optimizer.zero_grad(set_to_none=True)
+        micro = math.ceil(len(rows) / accumulation)
+        for start in range(0, len(rows), micro):
+            reporter.check_cancel()
+            part = rows[start : start + micro]
+            if _fault_injection is not None:
+                _fault_injection(step)
+            batch = {
+                k: v.to(device) for k, v in _collate([encoded[i] for i in part], pad_id).items()
+            }
+            target = torch.as_tensor(y[part], device=device)
+            with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+                logits = model(**batch).logits
+            loss = loss_fn(logits.float(), target) * (len(part) / len(rows))
+            if scaler is not None:
+                scaler.scale(loss).backward()
+            else:
+                loss.backward()
+            del batch, logits, loss
+        if scaler is not None:
+            scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+
+    def _predict_ids(
+        self,
+        model: Any,
+        encoded: list[list[int]],
+        pad_id: int,
+        device: torch.device,
+        amp: torch.dtype | None,
+        reporter: ProgressReporter,
+        done: int,
+        total: int,
+        message: str,
+    ) -> np.ndarray:
+        """Probabilities (float32 softmax), length-sorted batches, back in input order."""
+        size = self.config.eval_batch_size
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")
+        out = np.zeros((len(encoded), model.config.num_labels), dtype=np.float32)
+        model.eval()
+        with torch.inference_mode():
+            for n, start in enumerate(range(0, len(order), size)):
+                rows = order[start : start + size]
+                batch = {
+                    k: v.to(device) for k, v in _collate([encoded[i] for i in rows], pad_id).items()
+                }
+                with torch.autocast(
+                    device.type, dtype=amp or torch.float32, enabled=amp is not None
+                ):
+                    logits = model(**batch).logits
+                out[rows] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+                del batch, logits
+                reporter.report(done + n + 1, total, message)
+        model.train()
+        return out
+
+    # -- prediction ----------------------------------------------------------------------
+
+    def _fitted(self) -> tuple[Any, Any]:
+        if self._model is None or self._tokenizer is None:
+            raise LabelLoopError("The model has not been trained yet.")
+        return self._tokenizer, self._model
+
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> np.ndarray:
+        """An (n_texts, n_classes) float array; columns follow ``classes_``; rows sum to 1."""
+        tokenizer, model = self._fitted()
+        reporter = ProgressReporter(progress, should_cancel)
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        encoded = encode(tokenizer, texts, self.config.max_length, self.config.truncation)
+        device = _pick_device(self.config.device)
+        amp = _autocast_dtype(device)
+        total = math.ceil(len(encoded) / self.config.eval_batch_size)
+        try:
+            model.to(device)
+            probabilities = self._predict_ids(
+                model, encoded, tokenizer.pad_token_id, device, amp, reporter, 0, total,
+                "Predicting",
+            )  # fmt: skip
+        finally:
+            model.to("cpu")
+            model.eval()
+            _release(device)
+        return probabilities
+
+    def explain(self, text: str, top: int = 10) -> dict[str, list[tuple[str, float]]]:
+        """Explanations are baseline-only for now: always ``{}`` for the transformer."""
+        return {}
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write ``model.safetensors``, the tokenizer and ``labelloop.json`` into ``folder``."""
+        tokenizer, model = self._fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        # transformers 5 always writes safetensors (the ``safe_serialization`` flag is gone).
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        meta = {
+            "kind": self.kind,
+            "format": FORMAT_VERSION,
+            "classes": self.classes_,
+            "config": self.config.to_json(),
+            "parameters": self.parameters,
+            "libraries": _library_versions(),
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> TransformerClassifier:
+        """Read a folder written by :meth:`save` (safetensors only, no remote code)."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise LabelLoopError(f"Cannot read the saved model in {folder}: {error}") from None
+        if meta.get("kind") != cls.kind or meta.get("format", 0) > FORMAT_VERSION:
+            raise LabelLoopError(
+                f"{folder} does not hold a transformer model this version of LabelLoop can read."
+            )
+        classifier = cls(TransformerConfig.from_json(meta["config"]))
+        classifier.classes_ = list(meta["classes"])
+        tokenizer, model = load_pretrained(str(folder), len(classifier.classes_))
+        model.eval()
+        classifier._tokenizer, classifier._model = tokenizer, model
+        classifier.parameters = meta.get("parameters", {})
+        return classifier
+
+
+def _release(device: torch.device) -> None:
+    """Give memory back after a job: collect garbage, empty the CUDA cache."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("torch", "transformers", "tokenizers"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

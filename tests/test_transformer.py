@@ -1,0 +1,242 @@
+"""The fine-tuned transformer, on a tiny BERT built here and loaded like BERTje would be."""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+tokenizers = pytest.importorskip("tokenizers")
+
+from core.errors import Cancelled, LabelLoopError  # noqa: E402
+from core.models import transformer as tm  # noqa: E402
+from core.models.base import make_classifier  # noqa: E402
+from core.models.transformer import TransformerClassifier, TransformerConfig  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+TOPICS = {
+    "sport": ["voetbal", "wedstrijd", "doelpunt", "scheidsrechter", "elftal", "stadion", "trainer"],
+    "politiek": ["minister", "kabinet", "verkiezing", "partij", "stemming", "kamer", "coalitie"],
+    "weer": ["regen", "zon", "storm", "temperatuur", "wolken", "sneeuw", "wind"],
+}
+FILLER = ["de", "het", "een", "was", "vandaag", "gisteren", "erg", "veel", "in", "op", "met"]
+
+
+def sentences(n: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        label = sorted(TOPICS)[i % len(TOPICS)]
+        words = rng.choices(TOPICS[label], k=3) + rng.choices(FILLER, k=4)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(label)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BERT (2 layers, hidden 32) with its own WordPiece vocabulary, saved to a folder."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    corpus, _ = sentences(120, seed=99)
+    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=False)
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    wordpiece.train_from_iterator(
+        corpus, trainers.WordPieceTrainer(vocab_size=500, special_tokens=specials)
+    )
+    cls, sep = wordpiece.token_to_id("[CLS]"), wordpiece.token_to_id("[SEP]")
+    wordpiece.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    tokenizer = transformers.BertTokenizerFast(
+        tokenizer_object=wordpiece,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+    config = transformers.BertConfig(
+        vocab_size=wordpiece.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    transformers.BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def config(tiny_bert: Path, **settings) -> TransformerConfig:  # type: ignore[no-untyped-def]
+    base = dict(
+        model_name=str(tiny_bert),
+        max_length=32,
+        epochs=30,
+        batch_size=8,
+        learning_rate=1e-3,
+        warmup_fraction=0.0,
+        patience=10,
+        device="cpu",
+    )
+    base.update(settings)
+    return TransformerConfig(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_bert: Path) -> tuple[TransformerClassifier, object]:
+    texts, labels = sentences(90, seed=1)
+    # A model trained from scratch plateaus for a while before it separates three topics.
+    classifier = TransformerClassifier(
+        config(tiny_bert, validation_fraction=0.0, class_weights=False)
+    )
+    report = classifier.fit(texts, labels)
+    return classifier, report
+
+
+def test_registered_and_configurable(tiny_bert: Path) -> None:
+    classifier = make_classifier("transformer", config(tiny_bert))
+    assert isinstance(classifier, TransformerClassifier)
+    assert TransformerConfig().model_name == "GroNLP/bert-base-dutch-cased"
+    with pytest.raises(ValueError):
+        TransformerConfig(truncation="middle")
+
+
+def test_fit_predicts_above_chance(fitted) -> None:  # type: ignore[no-untyped-def]
+    classifier, report = fitted
+    assert classifier.classes_ == ["politiek", "sport", "weer"]
+    texts, labels = sentences(60, seed=2)
+    proba = classifier.predict_proba(texts)
+    assert proba.shape == (60, 3)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    predicted = [classifier.classes_[k] for k in proba.argmax(axis=1)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, labels, strict=True)])
+    assert accuracy > 0.7  # chance is 1/3
+    # Columns follow classes_: a pure sport text scores highest in the 'sport' column.
+    sport = classifier.predict_proba(["voetbal wedstrijd doelpunt stadion"])[0]
+    assert classifier.classes_[int(sport.argmax())] == "sport"
+    assert report.parameters["n_validation"] == 0
+    assert any("CPU" in note for note in report.notes)
+    assert classifier.predict_proba([]).shape == (0, 3)
+    assert classifier.explain("voetbal") == {}
+
+
+def test_order_is_kept_with_length_sorted_batches(fitted) -> None:  # type: ignore[no-untyped-def]
+    classifier, _ = fitted
+    texts = ["regen", "minister kabinet partij " * 5, "voetbal", "zon wind wolken sneeuw storm"]
+    together = classifier.predict_proba(texts)
+    alone = np.vstack([classifier.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_save_load_same_probabilities(fitted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    classifier, _ = fitted
+    classifier.save(tmp_path / "model")
+    names = {p.name for p in (tmp_path / "model").iterdir()}
+    assert "model.safetensors" in names and "labelloop.json" in names
+    assert not any(n.endswith((".bin", ".pkl", ".pt", ".pth", ".pickle")) for n in names)
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.classes_ == classifier.classes_
+    texts, _ = sentences(20, seed=3)
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts), classifier.predict_proba(texts), atol=1e-6
+    )
+
+
+def test_cancel_during_fit_is_quick(tiny_bert: Path) -> None:
+    texts, labels = sentences(90, seed=1)
+    reports = []
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        TransformerClassifier(config(tiny_bert)).fit(
+            texts, labels, progress=reports.append, should_cancel=lambda: len(reports) >= 4
+        )
+    assert time.monotonic() - started < 10  # loading included; the step itself is ms
+    assert any("step" in r.message for r in reports)
+
+
+def test_offline_unknown_model_says_how_to_provide_it(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    name = "labelloop-test/no-such-model"
+    texts, labels = sentences(12, seed=1)
+    started = time.monotonic()
+    with pytest.raises(LabelLoopError) as caught:
+        TransformerClassifier(TransformerConfig(model_name=name, device="cpu")).fit(texts, labels)
+    assert time.monotonic() - started < 10
+    message = str(caught.value)
+    assert name in message
+    assert "--model-name" in message and "internet" in message
+
+
+def test_oom_halves_the_batch_and_notes_it(tiny_bert: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    raised = []
+
+    def fail_once(step: int) -> None:
+        if not raised:
+            raised.append(step)
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (test)")
+
+    monkeypatch.setattr(tm, "_fault_injection", fail_once)
+    texts, labels = sentences(30, seed=1)
+    report = TransformerClassifier(config(tiny_bert, epochs=1, batch_size=8)).fit(texts, labels)
+    assert raised == [0]
+    assert report.parameters["gradient_accumulation"] == 2
+    assert any("batch halved to 4" in note for note in report.notes)
+
+
+def test_head_tail_keeps_first_and_last_tokens(tiny_bert: Path) -> None:
+    ids = list(range(100))
+    kept = tm.head_tail(ids, 20)
+    assert kept == list(range(5)) + list(range(85, 100))
+    assert tm.head_tail(ids[:10], 20) == ids[:10]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_bert)
+    text = "voetbal " + "regen " * 100 + "minister"
+    (encoded,) = tm.encode(tokenizer, [text], 16, "head+tail")
+    tokens = tokenizer.convert_ids_to_tokens(encoded)
+    assert len(encoded) == 16
+    assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
+    assert tokens[1] == "voetbal" and tokens[-2] == "minister"
+    (head,) = tm.encode(tokenizer, [text], 16, "head")
+    assert tokenizer.convert_ids_to_tokens(head)[-2] != "minister" and len(head) == 16
+
+
+def test_repeated_rounds_do_not_grow_memory(tiny_bert: Path) -> None:
+    """Five fit+predict rounds after a warm-up: RSS grows less than 50 MB.
+
+    The tiny model is ~100 kB of weights, so a leak of what a round allocates (model,
+    optimizer state, batches, tokenizer) would be small per round; the bound instead
+    catches retained autograd graphs or per-round copies of torch/tokenizer caches, and
+    leaves room for allocator noise (glibc arenas, torch's CPU caching) seen at 5-20 MB.
+    """
+    psutil = pytest.importorskip("psutil")
+    texts, labels = sentences(60, seed=1)
+    process = psutil.Process()
+
+    def one_round() -> None:
+        classifier = TransformerClassifier(config(tiny_bert, epochs=2))
+        classifier.fit(texts, labels)
+        classifier.predict_proba(texts)
+        del classifier
+        gc.collect()
+
+    one_round()  # warm-up: imports, thread pools, allocator arenas
+    before = process.memory_info().rss
+    for _ in range(5):
+        one_round()
+    growth = (process.memory_info().rss - before) / 2**20
+    assert growth < 50, f"RSS grew {growth:.0f} MB over five rounds"
