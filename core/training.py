@@ -16,12 +16,10 @@ predictions removed; earlier runs stay as they were.
 
 from __future__ import annotations
 
-import platform
 import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from core.errors import Cancelled
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
 from core.metrics import estimate_prevalence, evaluate
 from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
+from core.models.base import library_versions
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
 from core.training_data import training_data
@@ -156,22 +155,12 @@ def predict_with_run(
 # -- runs --------------------------------------------------------------------------------
 
 
-def _library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
 def _start_run(project: Project, kind: str, label_counts: dict[str, int], seed: int) -> int:
     with project.write() as session:
         run = ModelRun(
             kind=kind,
             status="running",
-            library_versions=_library_versions(),
+            library_versions=library_versions(*_LIBRARIES),
             seed=seed,
             label_counts=label_counts,
             codebook_version=project.codebook_version,

@@ -123,6 +123,42 @@ def check_labels(labels: Sequence[str], *, minimum_per_class: int = 2) -> Counte
     return counts
 
 
+def library_versions(*names: str) -> dict[str, str]:
+    """Python's version and the installed versions of ``names`` (the missing ones left out)."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_meta(folder: Path, file_name: str, meta: dict[str, Any]) -> None:
+    """Write a saved model's description (kind, format, classes, config...) as JSON."""
+    import json
+
+    (folder / file_name).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def read_meta(folder: Path, file_name: str, kind: str, format_version: int) -> dict[str, Any]:
+    """Read what :func:`write_meta` wrote, refusing another kind or a newer format."""
+    import json
+
+    try:
+        meta: dict[str, Any] = json.loads((folder / file_name).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise LabelLoopError(f"Cannot read the saved model in {folder}: {error}") from None
+    if meta.get("kind") != kind or meta.get("format", 0) > format_version:
+        raise LabelLoopError(
+            f"{folder} does not hold a {kind} model this version of LabelLoop can read."
+        )
+    return meta
+
+
 def config_for(kind: str, **settings: Any) -> ClassifierConfig:
     """The default configuration of ``kind`` with ``settings`` changed (e.g. ``seed=3``)."""
     from dataclasses import replace

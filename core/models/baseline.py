@@ -46,7 +46,6 @@ pickle) plus ``meta.json`` (classes, config, chosen parameters, library versions
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import queue
@@ -57,7 +56,6 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -75,7 +73,10 @@ from core.models.base import (
     FitReport,
     TooFewLabelsError,
     check_labels,
+    library_versions,
+    read_meta,
     register_classifier,
+    write_meta,
 )
 
 # The Snowball stemmer's Dutch stop-word list (101 words). It contains negations ('niet',
@@ -932,9 +933,9 @@ class BaselineClassifier:
             "classes": self.classes_,
             "config": self.config.to_json(),
             "parameters": self.parameters,
-            "libraries": _library_versions(),
+            "libraries": library_versions("scikit-learn", "numpy", "scipy", "skops"),
         }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_meta(folder, META_FILE, meta)
 
     @classmethod
     def load(cls, folder: Path) -> BaselineClassifier:
@@ -942,14 +943,7 @@ class BaselineClassifier:
         import skops.io
 
         folder = Path(folder)
-        try:
-            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise LabelLoopError(f"Cannot read the saved model in {folder}: {error}") from None
-        if meta.get("kind") != cls.kind or meta.get("format", 0) > FORMAT_VERSION:
-            raise LabelLoopError(
-                f"{folder} does not hold a baseline model this version of LabelLoop can read."
-            )
+        meta = read_meta(folder, META_FILE, cls.kind, FORMAT_VERSION)
         try:
             state = skops.io.load(folder / MODEL_FILE, trusted=TRUSTED_TYPES)
         except Exception as error:  # untrusted types, damaged or missing file
@@ -968,13 +962,3 @@ class BaselineClassifier:
 
 def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {}
-    for name in ("scikit-learn", "numpy", "scipy", "skops"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions

@@ -28,14 +28,12 @@ Explanations are baseline-only for now: :meth:`TransformerClassifier.explain` re
 from __future__ import annotations
 
 import gc
-import json
 import math
 import os
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -43,7 +41,15 @@ import numpy as np
 
 from core.errors import LabelLoopError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
-from core.models.base import ClassifierConfig, FitReport, check_labels, register_classifier
+from core.models.base import (
+    ClassifierConfig,
+    FitReport,
+    check_labels,
+    library_versions,
+    read_meta,
+    register_classifier,
+    write_meta,
+)
 
 try:
     import torch
@@ -597,22 +603,15 @@ class TransformerClassifier:
             "classes": self.classes_,
             "config": self.config.to_json(),
             "parameters": self.parameters,
-            "libraries": _library_versions(),
+            "libraries": library_versions("torch", "transformers", "tokenizers"),
         }
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_meta(folder, META_FILE, meta)
 
     @classmethod
     def load(cls, folder: Path) -> TransformerClassifier:
         """Read a folder written by :meth:`save` (safetensors only, no remote code)."""
         folder = Path(folder)
-        try:
-            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise LabelLoopError(f"Cannot read the saved model in {folder}: {error}") from None
-        if meta.get("kind") != cls.kind or meta.get("format", 0) > FORMAT_VERSION:
-            raise LabelLoopError(
-                f"{folder} does not hold a transformer model this version of LabelLoop can read."
-            )
+        meta = read_meta(folder, META_FILE, cls.kind, FORMAT_VERSION)
         classifier = cls(TransformerConfig.from_json(meta["config"]))
         classifier.classes_ = list(meta["classes"])
         tokenizer, model = load_pretrained(str(folder), len(classifier.classes_))
@@ -627,13 +626,3 @@ def _release(device: torch.device) -> None:
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {}
-    for name in ("torch", "transformers", "tokenizers"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
