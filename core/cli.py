@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path)
     p.add_argument("--model", default="baseline", help="model kind (default: baseline)")
     p.add_argument("--seed", type=int, default=0, help="random seed (recorded with the run)")
+    p.add_argument(
+        "--model-name", help="transformer: Hugging Face model id or local folder (default BERTje)"
+    )
+    p.add_argument("--epochs", type=int, help="transformer: training epochs")
+    p.add_argument("--max-length", type=int, help="transformer: tokens per document")
     p.add_argument("--json", action="store_true", help="print the run's metrics as JSON")
 
     p = commands.add_parser("predict", help="predict every document with the latest model")
@@ -230,7 +235,18 @@ def _train(args: argparse.Namespace) -> int:
     from core.models.base import config_for
     from core.training import train_model
 
-    config = config_for(args.model, seed=args.seed)
+    settings = {
+        key: value
+        for key, value in (
+            ("model_name", args.model_name),
+            ("epochs", args.epochs),
+            ("max_length", args.max_length),
+        )
+        if value is not None
+    }
+    if settings and args.model != "transformer":
+        raise LabelLoopError("--model-name, --epochs and --max-length go with --model transformer.")
+    config = config_for(args.model, seed=args.seed, **settings)
     with Project.open(args.project) as project:
         result = train_model(project, args.model, config, progress=_terminal_progress())
     _clear_progress()

@@ -183,6 +183,21 @@ def test_offline_unknown_model_says_how_to_provide_it(monkeypatch, tmp_path: Pat
     assert "--model-name" in message and "internet" in message
 
 
+def test_without_a_network_the_error_comes_within_seconds(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # No HF_HUB_OFFLINE, but the hub does not answer (as on a train or a closed network):
+    # the client's own retries would take ~50 s; the user must hear within seconds.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: refused
+    texts, labels = sentences(12, seed=1)
+    started = time.monotonic()
+    with pytest.raises(LabelLoopError, match="no network connection to the Hugging Face hub"):
+        TransformerClassifier(TransformerConfig(model_name="GroNLP/bert-base-dutch-cased")).fit(
+            texts, labels
+        )
+    assert time.monotonic() - started < 10
+
+
 def test_oom_halves_the_batch_and_notes_it(tiny_bert: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     raised = []
 

@@ -147,6 +147,10 @@ def load_pretrained(model_name: str, num_labels: int) -> tuple[Any, Any]:
     # huggingface_hub reads HF_HUB_OFFLINE once, at import; read it again here so that
     # setting it later (a test, the CLI) still keeps every call off the network.
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    if not offline and not Path(model_name).is_dir() and not _hub_reachable():
+        # Without a network the hub client retries for ~50 s before giving up; after a
+        # 3-second check, use the cache only, so the user hears within seconds.
+        offline = True
     try:
         tokenizer = AutoTokenizer.from_pretrained(
             model_name, trust_remote_code=False, local_files_only=offline
@@ -160,7 +164,7 @@ def load_pretrained(model_name: str, num_labels: int) -> tuple[Any, Any]:
             ignore_mismatched_sizes=True,
         )
     except _hub_errors() as error:
-        why = " (HF_HUB_OFFLINE is set)" if offline else ""
+        why = " (no network connection to the Hugging Face hub)" if offline else ""
         raise LabelLoopError(
             f"Cannot load the language model '{model_name}': it is not on this computer and "
             f"could not be downloaded{why}. Download it on a computer with internet access "
@@ -170,6 +174,20 @@ def load_pretrained(model_name: str, num_labels: int) -> tuple[Any, Any]:
     if tokenizer.pad_token_id is None:
         raise LabelLoopError(f"The tokenizer of '{model_name}' has no padding token.")
     return tokenizer, model
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub (or the HF_ENDPOINT mirror) answers a TCP connection."""
+    import socket
+    from urllib.parse import urlparse
+
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _pick_device(wanted: str) -> torch.device:
