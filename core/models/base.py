@@ -123,6 +123,22 @@ def check_labels(labels: Sequence[str], *, minimum_per_class: int = 2) -> Counte
     return counts
 
 
+def encode_labels(
+    texts: Sequence[str], labels: Sequence[str]
+) -> tuple[list[str], np.ndarray, Counter[str]]:
+    """Check training data and number its classes: (sorted classes, label indices, counts).
+
+    Raises :class:`TooFewLabelsError` (via :func:`check_labels`) when a model cannot learn.
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    counts = check_labels(labels)
+    classes = sorted(counts)
+    index = {name: i for i, name in enumerate(classes)}
+    y = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
+    return classes, y, counts
+
+
 def library_versions(*names: str) -> dict[str, str]:
     """Python's version and the installed versions of ``names`` (the missing ones left out)."""
     import platform

@@ -72,7 +72,7 @@ from core.models.base import (
     ClassifierConfig,
     FitReport,
     TooFewLabelsError,
-    check_labels,
+    encode_labels,
     library_versions,
     read_meta,
     register_classifier,
@@ -603,13 +603,8 @@ class BaselineClassifier:
         """Tune by stratified k-fold CV, then refit the best candidate on all labels."""
         started = time.perf_counter()
         config = self.config
-        if len(texts) != len(labels):
-            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-        counts_per_class = check_labels(labels)
+        classes, y, counts_per_class = encode_labels(texts, labels)
         reporter = ProgressReporter(progress, should_cancel)
-        classes = sorted(counts_per_class)
-        index = {name: i for i, name in enumerate(classes)}
-        y = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
         smallest = min(counts_per_class.values())
         k = max(2, min(config.max_folds, smallest))
         settings = self._settings()

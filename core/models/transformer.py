@@ -44,7 +44,7 @@ from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
 from core.models.base import (
     ClassifierConfig,
     FitReport,
-    check_labels,
+    encode_labels,
     library_versions,
     read_meta,
     register_classifier,
@@ -334,21 +334,16 @@ class TransformerClassifier:
         """Fine-tune from ``config.model_name``; early stopping on a validation split."""
         started = time.perf_counter()
         config = self.config
-        if len(texts) != len(labels):
-            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-        counts = check_labels(labels)
+        classes, y, _ = encode_labels(texts, labels)
         reporter = ProgressReporter(progress, should_cancel)
         reporter.report(0, 0, f"Loading {config.model_name}")
-        classes = sorted(counts)
-        index = {name: i for i, name in enumerate(classes)}
-        y = np.fromiter((index[label] for label in labels), dtype=np.int64, count=len(labels))
         notes: list[str] = []
 
         _seed_everything(config.seed)
         rng = np.random.default_rng(config.seed)
         tokenizer, model = load_pretrained(config.model_name, len(classes))
         model.config.id2label = dict(enumerate(classes))
-        model.config.label2id = index
+        model.config.label2id = {name: i for i, name in enumerate(classes)}
         device = _pick_device(config.device)
         if device.type == "cpu":
             notes.append(
