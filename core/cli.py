@@ -17,7 +17,7 @@ from typing import Any
 
 from core import __version__, codebook
 from core.errors import Cancelled, LabelLoopError
-from core.jobs import Progress, format_eta
+from core.jobs import Progress, format_eta, with_eta
 from core.store.project import Project
 
 COMMANDS = ("import", "info", "export", "codebook", "train", "predict", "simulate")
@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train a model; measure it on the evaluation sample")
     p.add_argument("project", type=Path)
-    p.add_argument("--model", default="baseline", help="model kind (default: baseline)")
+    p.add_argument(
+        "--model",
+        default="baseline",
+        help="baseline, transformer or baseline-then-transformer (default: baseline)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (recorded with the run)")
     p.add_argument(
         "--model-name", help="transformer: Hugging Face model id or local folder (default BERTje)"
@@ -89,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="query strategy (repeat; default: random and margin)",
     )
-    p.add_argument("--model", default="baseline", help="model kind (default: baseline)")
+    p.add_argument(
+        "--model",
+        default="baseline",
+        help="baseline, transformer or baseline-then-transformer (default: baseline)",
+    )
     p.add_argument(
         "--tuning",
         choices=("fixed", "grid"),
@@ -233,7 +241,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from core.models.base import config_for
-    from core.training import train_model
+    from core.models.distributed import is_main_process
+    from core.reports import describe_training
+    from core.training import SEQUENCES, TrainingResult, train_models
 
     settings = {
         key: value
@@ -244,19 +254,53 @@ def _train(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
-    if settings and args.model != "transformer":
-        raise LabelLoopError("--model-name, --epochs and --max-length go with --model transformer.")
-    config = config_for(args.model, seed=args.seed, **settings)
-    with Project.open(args.project) as project:
-        result = train_model(project, args.model, config, progress=_terminal_progress())
-    _clear_progress()
-    if args.json:
-        _print({"run": result.run_id, "kind": result.kind, "metrics": result.metrics}, True)
-    else:
-        from core.reports import describe_training
+    kinds = SEQUENCES.get(args.model, (args.model,))
+    if settings and "transformer" not in kinds:
+        raise LabelLoopError(
+            "--model-name, --epochs and --max-length go with --model transformer "
+            "or baseline-then-transformer."
+        )
+    plan = [
+        (kind, config_for(kind, seed=args.seed, **(settings if kind == "transformer" else {})))
+        for kind in kinds
+    ]
 
-        _print(describe_training(result.run_id, result.kind, result.metrics), False)
+    main = is_main_process()  # with torchrun / accelerate launch only rank 0 reports
+
+    def show(result: TrainingResult) -> None:  # each run as soon as it is saved
+        if main and not args.json:
+            _clear_progress()
+            _print(describe_training(result.run_id, result.kind, result.metrics), False)
+            print()
+
+    with Project.open(args.project) as project:
+        progress = _terminal_progress() if main else None
+        results = train_models(project, plan, on_result=show, progress=progress)
+        if not main:
+            return 0
+        comparison = _compare(project, results)
+    _clear_progress()
+    runs = [{"run": r.run_id, "kind": r.kind, "metrics": r.metrics} for r in results]
+    if args.json:
+        if len(runs) == 1:
+            _print(runs[0], True)
+        else:
+            from core.comparison import comparison_as_dict
+
+            compared = comparison_as_dict(comparison) if comparison else None
+            _print({"runs": runs, "comparison": compared}, True)
+    elif comparison is not None:
+        print(comparison.recommendation)
     return 0
+
+
+def _compare(project: Project, results: list[Any]) -> Any:
+    """Baseline against BERT when one job trained both and an evaluation set exists."""
+    from core.comparison import compare_runs
+
+    if len(results) != 2 or not all(r.metrics.get("evaluation") for r in results):
+        return None
+    return compare_runs(project, results[0].run_id, results[1].run_id)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -391,7 +435,7 @@ def _terminal_progress() -> Callable[[Progress], None] | None:
         sys.stderr.write("\r" + line[:100].ljust(100))
         sys.stderr.flush()
 
-    return show
+    return with_eta(show)
 
 
 def _clear_progress() -> None:

@@ -77,6 +77,33 @@ class ProgressReporter:
         self.check_cancel()
 
 
+def with_eta(
+    progress: ProgressCallback, *, clock: Callable[[], float] = time.monotonic
+) -> ProgressCallback:
+    """``progress`` with an ETA filled in where a report has none.
+
+    A job made of stages (:func:`scaled`) reports its overall fraction without an ETA;
+    this wrapper extrapolates from the rate since its first report, as
+    :class:`ProgressReporter` does. The GUI's job runner and the CLI wrap every job with it.
+    """
+    first: list[tuple[float, float]] = []  # (time, fraction) of the first report
+
+    def report(item: Progress) -> None:
+        now = clock()
+        fraction = item.fraction
+        if fraction is not None and not first:
+            first.append((now, fraction))
+        if item.eta_seconds is None and fraction is not None and first:
+            start, start_fraction = first[0]
+            elapsed, gained = now - start, fraction - start_fraction
+            if gained > 0 and (gained >= 0.02 or elapsed >= 1.0):
+                eta = max(0.0, elapsed * (1 - fraction) / gained)
+                item = Progress(item.done, item.total, item.message, eta)
+        progress(item)
+
+    return report
+
+
 def format_eta(seconds: float | None) -> str:
     """Human ETA text: '' when unknown, else '12 s', '3 min 05 s' or '1 h 02 min'."""
     if seconds is None:

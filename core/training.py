@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ from core.errors import Cancelled
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
 from core.metrics import estimate_prevalence, evaluate
 from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
-from core.models.base import library_versions
+from core.models.base import config_for, library_versions
+from core.models.distributed import is_main_process
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
 from core.training_data import training_data
@@ -68,6 +69,12 @@ def train_model(
     check_labels(data.train.labels)
     classifier = make_classifier(kind, config)
     seed = getattr(config, "seed", 0) if config is not None else 0
+    if not is_main_process():
+        # A helper process of a multi-GPU launch (see core.models.distributed): it only
+        # helps fit a transformer; the main process records, evaluates and predicts.
+        if kind == "transformer":
+            classifier.fit(data.train.texts, data.train.labels, should_cancel=should_cancel)
+        return TrainingResult(0, kind, {}, time.perf_counter() - started)
     run_id = _start_run(project, kind, data.train.counts(data.category_names), seed)
     try:
         fit = classifier.fit(
@@ -118,6 +125,41 @@ def train_model(
         raise
     reporter.report(1, 1, "Done")
     return TrainingResult(run_id, kind, metrics, seconds)
+
+
+#: What ``--model baseline-then-transformer`` and the Train page's default with a GPU run.
+SEQUENCES: dict[str, tuple[str, ...]] = {"baseline-then-transformer": ("baseline", "transformer")}
+
+
+def train_models(
+    project: Project,
+    plan: list[tuple[str, ClassifierConfig | dict[str, Any] | None]],
+    *,
+    on_result: Callable[[TrainingResult], None] | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> list[TrainingResult]:
+    """Train several models one after the other in one job (baseline, then BERT).
+
+    Each finished run is handed to ``on_result`` as soon as it is saved, so the window
+    shows the baseline's result while BERT trains. The progress bar is split by a rough
+    cost share: a transformer takes far longer than the baseline. Cancelling stops the
+    run in progress; runs already finished stay. A plan entry's settings may be a dict
+    (built into the kind's config here, so the window never imports torch itself).
+    """
+    weights = [20.0 if kind == "transformer" else 1.0 for kind, _ in plan]
+    total = sum(weights)
+    results: list[TrainingResult] = []
+    start = 0.0
+    for (kind, settings), weight in zip(plan, weights, strict=True):
+        part = scaled(progress, start / total, (start + weight) / total)
+        config = config_for(kind, **settings) if isinstance(settings, dict) else settings
+        result = train_model(project, kind, config, progress=part, should_cancel=should_cancel)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+        start += weight
+    return results
 
 
 def predict_with_run(

@@ -1,8 +1,11 @@
 """The Train page: pick a model, see the labels it will learn from, train it in the background.
 
-Training runs ``core.training.train_model`` through the project's job runner, so labelling
-goes on meanwhile; the page only hears back through the job's signals. When a run
-finishes the page says how well it did and announces ``context.runs_changed``.
+Models: the baseline, BERT, or the baseline then BERT in one job (the default when a GPU
+is found). Training runs ``core.training.train_models`` through the project's job runner,
+so labelling goes on meanwhile; the page only hears back through signals. Each run is
+announced (``context.runs_changed``) as soon as it is saved: the baseline's result shows
+while BERT still trains. The device BERT would use, with its memory (or, on a CPU, a rough
+time estimate), is detected once in the background, since importing torch takes seconds.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,18 +28,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.devices import DeviceInfo, detect_device
 from core.errors import LabelLoopError
+from core.jobs import format_eta
 from core.metrics import describe_metric
 from core.overview import label_counts
-from core.training import TrainingResult, train_model
+from core.training import SEQUENCES, TrainingResult, train_models
+from desktop_app.bert_settings import BertSettings
 from desktop_app.context import ProjectContext
 from desktop_app.job_progress import JobProgress
 from desktop_app.worker import JobHandle
 
-#: The models on offer: (kind registered in ``core.models``, what the user reads).
+#: The models on offer: (kind or sequence in ``core.training``, what the user reads).
 MODEL_CHOICES: list[tuple[str, str]] = [
     ("baseline", "Baseline: TF-IDF + logistic regression, tuned by cross-validation"),
+    ("transformer", "BERT: fine-tune a pretrained language model (a GPU makes it fast)"),
+    ("baseline-then-transformer", "Baseline, then BERT: both, compared side by side"),
 ]
+#: The device, detected once per process (importing torch and asking CUDA takes seconds).
+_device: DeviceInfo | None = None
+
+
+def _detect_device_job(*, progress: Any = None, should_cancel: Any = None) -> DeviceInfo:
+    return detect_device()
+
 
 EXPLANATION = (
     "Training teaches a model to recognise your categories from the documents you labelled "
@@ -79,10 +94,14 @@ def describe_result(result: TrainingResult) -> str:
 class TrainPage(QWidget):
     """Model choice, label counts, a Train button with progress, and the last result."""
 
+    #: A run of the training job was saved (emitted from the worker thread, so queued).
+    run_saved = Signal(object)
+
     def __init__(self, context: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self._job: JobHandle | None = None
+        self._results: list[TrainingResult] = []
         self._counts_stale = True
 
         title = QLabel("Train a model")
@@ -96,6 +115,9 @@ class TrainPage(QWidget):
         self.model_combo = QComboBox()
         for kind, text in MODEL_CHOICES:
             self.model_combo.addItem(text, kind)
+        self.model_combo.activated.connect(self._user_chose_model)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        self._user_chose = False
         self.train_button = QPushButton("Train")
         self.train_button.setMinimumHeight(32)
         self.train_button.clicked.connect(self.start_training)
@@ -103,6 +125,12 @@ class TrainPage(QWidget):
         choice.addWidget(QLabel("Model:"))
         choice.addWidget(self.model_combo, 1)
         choice.addWidget(self.train_button)
+
+        self.bert_settings = BertSettings()
+        self.bert_settings.changed.connect(self._update_device_note)
+        self.device_label = QLabel("Looking for a GPU…")
+        self.device_label.setWordWrap(True)
+        self._device_job: JobHandle | None = None
 
         self.counts_table = QTableWidget(0, 3)
         self.counts_table.setHorizontalHeaderLabels(
@@ -131,6 +159,8 @@ class TrainPage(QWidget):
         layout.addWidget(explanation)
         layout.addSpacing(8)
         layout.addLayout(choice)
+        layout.addWidget(self.bert_settings)
+        layout.addWidget(self.device_label)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.result_label)
@@ -142,7 +172,9 @@ class TrainPage(QWidget):
         context.labels_changed.connect(self._counts_changed)
         context.codebook_changed.connect(self._counts_changed)
         context.documents_changed.connect(self._counts_changed)
+        self.run_saved.connect(self._on_run_saved)
         self.refresh_counts()
+        self._model_changed()
 
     # -- label counts --------------------------------------------------------------------
 
@@ -189,7 +221,64 @@ class TrainPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         if self._counts_stale:
             self.refresh_counts()
+        self._detect_device()
         super().showEvent(event)
+
+    # -- the device BERT would use ----------------------------------------------------------
+
+    @property
+    def device(self) -> DeviceInfo | None:
+        return _device
+
+    def _detect_device(self) -> None:
+        if _device is not None:
+            self._device_known(_device)
+        elif self._device_job is None:
+            handle = self.context.runner.run("Looking for a GPU", _detect_device_job)
+            handle.returned.connect(self._device_known)
+            handle.errored.connect(self._device_failed)
+            handle.finished.connect(self._device_job_finished)
+            self._device_job = handle
+
+    def _device_known(self, device: DeviceInfo) -> None:
+        global _device
+        _device = device
+        if device.is_gpu and not self._user_chose and not self.is_training():
+            self.model_combo.setCurrentIndex(self.model_combo.findData("baseline-then-transformer"))
+        self._update_device_note()
+
+    def _device_failed(self, error: Exception) -> None:
+        self.device_label.setText(
+            f"BERT is not available here: {error}. The baseline works without it."
+        )
+
+    def _device_job_finished(self) -> None:
+        self._device_job = None
+
+    def _update_device_note(self) -> None:
+        device = _device
+        if device is None:
+            return
+        text = device.describe()
+        if not device.is_gpu:
+            train = self.counts().get("Total", (0, 0))[0]
+            settings = self.bert_settings
+            seconds = device.estimate_seconds(
+                max(train, 1), settings.epochs(), tokens=settings.max_length()
+            )
+            if seconds is not None:
+                text += (
+                    f" Rough estimate for BERTje on {train:,} labels, {settings.epochs()} "
+                    f"epochs, up to {settings.max_length()} tokens: {format_eta(seconds)}. "
+                    "The baseline takes seconds."
+                )
+        self.device_label.setText(text)
+
+    def _user_chose_model(self) -> None:
+        self._user_chose = True
+
+    def _model_changed(self) -> None:
+        self.bert_settings.setVisible("transformer" in self.selected_kind())
 
     # -- training ------------------------------------------------------------------------
 
@@ -199,14 +288,26 @@ class TrainPage(QWidget):
     def is_training(self) -> bool:
         return self._job is not None
 
+    def plan(self) -> list[tuple[str, dict[str, Any] | None]]:
+        """The models the chosen option trains, in order, with their settings."""
+        choice = self.selected_kind()
+        kinds = SEQUENCES.get(choice, (choice,))
+        return [
+            (kind, self.bert_settings.settings() if kind == "transformer" else None)
+            for kind in kinds
+        ]
+
     def start_training(self) -> JobHandle | None:
-        """Train the chosen model in the background; returns the job (None if one runs)."""
+        """Train the chosen model(s) in the background; returns the job (None if one runs)."""
         if self._job is not None:
             return None
-        kind = self.selected_kind()
-        job = functools.partial(train_model, self.context.project, kind)
-        handle = self.context.runner.run(f"Training {self.model_combo.currentText()}", job)
+        job = functools.partial(
+            train_models, self.context.project, self.plan(), on_result=self.run_saved.emit
+        )
+        name = "Training " + self.model_combo.currentText().split(":")[0].lower()
+        handle = self.context.runner.run(name, job)
         self._job = handle
+        self._results = []
         handle.returned.connect(self._on_trained)
         handle.errored.connect(self._on_failed)
         handle.cancelled.connect(self._on_cancelled)
@@ -214,6 +315,7 @@ class TrainPage(QWidget):
         self.progress.track(handle)
         self.train_button.setEnabled(False)
         self.model_combo.setEnabled(False)
+        self.bert_settings.setEnabled(False)
         self.message.hide()
         self.result_label.hide()
         return handle
@@ -222,10 +324,21 @@ class TrainPage(QWidget):
         if self._job is not None:
             self._job.cancel()
 
-    def _on_trained(self, result: TrainingResult) -> None:
-        self.result_label.setText(describe_result(result))
+    def _on_run_saved(self, result: TrainingResult) -> None:
+        """One run of the job is saved (the baseline's comes while BERT still trains)."""
+        self._results.append(result)
+        text = "\n\n".join(describe_result(r) for r in self._results)
+        if self.is_training():
+            text += "\n\nNext model training…"
+        self.result_label.setText(text)
         self.result_label.show()
         self.context.runs_changed.emit()
+
+    def _on_trained(self, results: list[TrainingResult]) -> None:
+        text = "\n\n".join(describe_result(r) for r in results)
+        if len(results) > 1:
+            text += "\n\nThe Evaluate page puts them side by side, with a recommendation."
+        self.result_label.setText(text)
 
     def _on_failed(self, error: Exception) -> None:
         if isinstance(error, LabelLoopError):
@@ -235,12 +348,18 @@ class TrainPage(QWidget):
         self._show_message(text, error=True)
 
     def _on_cancelled(self) -> None:
-        self._show_message("Training cancelled: nothing was saved; earlier runs are unchanged.")
+        saved = [f"#{r.run_id}" for r in self._results]
+        kept = f" Run {', '.join(saved)} finished before and is kept." if saved else ""
+        self._show_message(
+            "Training cancelled: the run in progress was not saved; earlier runs are "
+            f"unchanged.{kept}"
+        )
 
     def _on_finished(self) -> None:
         self._job = None
         self.train_button.setEnabled(True)
         self.model_combo.setEnabled(True)
+        self.bert_settings.setEnabled(True)
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import Cancelled
-from core.jobs import Progress
+from core.jobs import Progress, with_eta
 
 #: Every job whose thread has not finished yet; tests check it is empty after each test.
 _live: set[JobHandle] = set()
@@ -45,7 +45,9 @@ class _Worker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            result = self._job(progress=self.progress.emit, should_cancel=self._cancel.is_set)
+            result = self._job(
+                progress=with_eta(self.progress.emit), should_cancel=self._cancel.is_set
+            )
         except Cancelled:
             self.cancelled.emit()
         except Exception as error:  # the GUI shows it; nothing may escape a thread

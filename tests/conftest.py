@@ -36,6 +36,38 @@ def project(project_path: Path) -> Iterator[Project]:
     opened.close()
 
 
+@pytest.fixture(scope="session")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project, built once per test session; tests use a private copy (``demo``)."""
+    from core.demo import build_demo_project
+
+    path = tmp_path_factory.mktemp("demo") / "demo.labelloop"
+    build_demo_project(path).close()
+    return path
+
+
+@pytest.fixture
+def demo(demo_copy: Path, tmp_path: Path) -> Iterator[Project]:
+    """A private copy of the demo project (450 texts, 100 train + 100 evaluation labels)."""
+    import shutil
+
+    target = tmp_path / "demo.labelloop"
+    shutil.copy(demo_copy, target)
+    project = Project.open(target)
+    yield project
+    project.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BERT in a folder, loaded like BERTje would be (see tests/tiny_bert.py)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_bert import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
 @pytest.fixture(autouse=True)
 def no_job_left_running() -> Iterator[None]:
     """Fail any test that leaves a background job's QThread running (like napari's)."""

@@ -155,3 +155,40 @@ def test_a_project_without_runs_says_what_to_do(qtbot, project: Project) -> None
     assert page.empty_label.isVisible()
     assert "train a model" in page.empty_label.text()
     assert not page.splitter.isVisible()
+
+
+def test_two_runs_side_by_side_with_a_recommendation(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
+    from core.models.base import config_for
+
+    # A second, differently configured baseline stands in for BERT (the comparison does
+    # not care which kind made the predictions; the tiny-BERT flow is in test_comparison).
+    second = train_model(demo, "baseline", config_for("baseline", c_values=(0.05,)))
+    page, _ = make_page(qtbot, demo)
+    view = page.comparison_view
+    page.views.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.comparison is not None and not view.pending())
+    first_id = page.runs[0]["id"]
+    assert view.chosen() == (first_id, second.run_id)  # the two newest runs
+    assert view.recommendation.isVisible()
+    assert view.recommendation.text().startswith("Use the baseline (run #")
+    table = view.table
+    assert column(table, 0) == [
+        "politiek",
+        "economie",
+        "sport",
+        "cultuur",
+        "gezondheid",
+        "Macro-F1",
+    ]
+    for index in range(1, 7):
+        assert all(INTERVAL.match(text) for text in column(table, index)[:-1]), index
+    comparison = view.comparison
+    assert column(table, 3)[-1] == describe_metric(comparison.first_eval.macro_f1)
+    assert column(table, 6)[-1] == describe_metric(comparison.second_eval.macro_f1)
+    details = view.details.text()
+    assert "Both measured on the same 100 evaluation documents" in details
+    assert f"p = {comparison.mcnemar['p_value']:.3g}" in details
+    # Choosing the same run twice asks for two different runs instead of comparing.
+    view.choose(first_id, first_id)
+    assert view.message.text() == "Choose two different runs."
+    assert not view.recommendation.isVisible()

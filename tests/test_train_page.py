@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from core import codebook
 from core.demo import build_demo_project
+from core.devices import DeviceInfo
 from core.labels import set_label
 from core.overview import finished_runs
 from core.store import Project
@@ -38,14 +39,29 @@ def make_page(qtbot, project: Project) -> tuple[TrainPage, ProjectContext]:  # t
     page = TrainPage(context)
     qtbot.addWidget(page)
     page.show()
+    # Shown, the page looks for a GPU in the background (once per process).
+    qtbot.waitUntil(lambda: page.device is not None and not page.context.runner.running())
     return page, context
 
 
 def test_the_page_shows_the_model_and_the_label_counts(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
     page, _ = make_page(qtbot, demo)
-    assert page.model_combo.count() == 1
-    assert page.selected_kind() == "baseline"
+    kinds = [page.model_combo.itemData(i) for i in range(page.model_combo.count())]
+    assert kinds == ["baseline", "transformer", "baseline-then-transformer"]
+    assert page.selected_kind() == "baseline"  # no GPU here: the baseline is the default
     assert "TF-IDF" in page.model_combo.currentText()
+    assert not page.bert_settings.isVisible()
+    # On a CPU the page says so, with a rough time for BERT on the current labels.
+    assert "No GPU found: BERT would train on the CPU" in page.device_label.text()
+    assert "Rough estimate for BERTje on 100 labels, 4 epochs" in page.device_label.text()
+    page.model_combo.setCurrentIndex(1)
+    assert page.bert_settings.isVisible()
+    assert page.plan() == [
+        (
+            "transformer",
+            {"model_name": "GroNLP/bert-base-dutch-cased", "epochs": 4, "max_length": 256},
+        )
+    ]
     counts = page.counts()
     assert counts["Total"] == (100, 100)
     assert list(counts) == ["politiek", "economie", "sport", "cultuur", "gezondheid", "Total"]
@@ -145,3 +161,37 @@ def test_too_few_labels_is_explained_in_the_page(qtbot, project: Project) -> Non
     assert page.train_button.isEnabled()
     assert announced == []
     assert page.counts()["Total"] == (0, 0)
+
+
+def test_with_a_gpu_baseline_then_bert_is_the_default(qtbot, demo: Project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app import train_page
+
+    gpu = DeviceInfo("cuda", "NVIDIA H100 80GB HBM3", 85_000_000_000, 80_000_000_000, "bf16")
+    monkeypatch.setattr(train_page, "_device", gpu)
+    page, _ = make_page(qtbot, demo)
+    assert page.selected_kind() == "baseline-then-transformer"
+    assert page.device_label.text() == (
+        "GPU: NVIDIA H100 80GB HBM3, 85.0 GB memory (80.0 GB free); BERT trains in bf16."
+    )
+    assert [kind for kind, _ in page.plan()] == ["baseline", "transformer"]
+
+
+@pytest.mark.slow
+def test_baseline_then_bert_shows_the_baseline_first(qtbot, demo: Project, tiny_bert: Path) -> None:  # type: ignore[no-untyped-def]
+    page, context = make_page(qtbot, demo)
+    page.model_combo.setCurrentIndex(page.model_combo.findData("baseline-then-transformer"))
+    page.bert_settings.model_name.setCurrentText(str(tiny_bert))
+    page.bert_settings.epochs_box.setValue(1)
+    page.bert_settings.length_box.setValue(32)
+    announced: list[str] = []
+    context.runs_changed.connect(lambda: announced.append(page.result_label.text()))
+    handle = page.start_training()
+    assert handle is not None
+    qtbot.waitUntil(lambda: len(announced) == 2, timeout=TRAINING_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not page.is_training(), timeout=10_000)
+    runs = finished_runs(demo)
+    assert [run["kind"] for run in runs] == ["baseline", "transformer"]
+    # The first announcement came with the baseline's result while BERT still trained.
+    assert f"Run #{runs[0]['id']}" in announced[0] and "Next model training" in announced[0]
+    assert f"Run #{runs[1]['id']}" in page.result_label.text()
+    assert "side by side" in page.result_label.text()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -20,26 +19,6 @@ from core.store.schema import Document, EvaluationSample, ModelRun, Prediction
 from core.training import models_folder, predict_with_run, train_model
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from core.demo import build_demo_project
-
-    path = tmp_path_factory.mktemp("demo") / "demo.labelloop"
-    build_demo_project(path).close()
-    return path
-
-
-@pytest.fixture
-def demo(demo_copy: Path, tmp_path: Path) -> Project:
-    import shutil
-
-    target = tmp_path / "demo.labelloop"
-    shutil.copy(demo_copy, target)
-    project = Project.open(target)
-    yield project
-    project.close()
 
 
 def test_training_measures_on_the_evaluation_sample_and_predicts_everything(demo: Project) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import random
 import time
 from pathlib import Path
 
@@ -14,71 +13,14 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
+from tiny_bert import sentences  # noqa: E402
+
 from core.errors import Cancelled, LabelLoopError  # noqa: E402
 from core.models import transformer as tm  # noqa: E402
 from core.models.base import make_classifier  # noqa: E402
 from core.models.transformer import TransformerClassifier, TransformerConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-TOPICS = {
-    "sport": ["voetbal", "wedstrijd", "doelpunt", "scheidsrechter", "elftal", "stadion", "trainer"],
-    "politiek": ["minister", "kabinet", "verkiezing", "partij", "stemming", "kamer", "coalitie"],
-    "weer": ["regen", "zon", "storm", "temperatuur", "wolken", "sneeuw", "wind"],
-}
-FILLER = ["de", "het", "een", "was", "vandaag", "gisteren", "erg", "veel", "in", "op", "met"]
-
-
-def sentences(n: int, seed: int) -> tuple[list[str], list[str]]:
-    rng = random.Random(seed)
-    texts, labels = [], []
-    for i in range(n):
-        label = sorted(TOPICS)[i % len(TOPICS)]
-        words = rng.choices(TOPICS[label], k=3) + rng.choices(FILLER, k=4)
-        rng.shuffle(words)
-        texts.append(" ".join(words))
-        labels.append(label)
-    return texts, labels
-
-
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny BERT (2 layers, hidden 32) with its own WordPiece vocabulary, saved to a folder."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    corpus, _ = sentences(120, seed=99)
-    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=False)
-    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    wordpiece.train_from_iterator(
-        corpus, trainers.WordPieceTrainer(vocab_size=500, special_tokens=specials)
-    )
-    cls, sep = wordpiece.token_to_id("[CLS]"), wordpiece.token_to_id("[SEP]")
-    wordpiece.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )
-    tokenizer = transformers.BertTokenizerFast(
-        tokenizer_object=wordpiece,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
-    config = transformers.BertConfig(
-        vocab_size=wordpiece.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    torch.manual_seed(0)
-    transformers.BertForSequenceClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def config(tiny_bert: Path, **settings) -> TransformerConfig:  # type: ignore[no-untyped-def]
@@ -255,3 +197,32 @@ def test_repeated_rounds_do_not_grow_memory(tiny_bert: Path) -> None:
         one_round()
     growth = (process.memory_info().rss - before) / 2**20
     assert growth < 50, f"RSS grew {growth:.0f} MB over five rounds"
+
+
+def test_early_stopping_restores_the_best_epochs_weights(tiny_bert: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Validation macro-F1 0.5, 0.9, 0.6, 0.4: training stops after epoch 4 (patience 2)
+    and the model keeps the weights it had after epoch 2, not the last ones."""
+    scores = iter([0.5, 0.9, 0.6, 0.4, 0.3])
+    monkeypatch.setattr(tm, "_macro_f1", lambda *args: next(scores))
+    snapshots: list[dict[str, object]] = []
+    validate = TransformerClassifier._predict_ids
+
+    def snapshot_then_validate(self, model, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("message", args[-1] if args else "") == "Validating":
+            snapshots.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return validate(self, model, *args, **kwargs)
+
+    monkeypatch.setattr(TransformerClassifier, "_predict_ids", snapshot_then_validate)
+    texts, labels = sentences(60, seed=1)
+    classifier = TransformerClassifier(
+        config(tiny_bert, epochs=6, patience=2, validation_fraction=0.2)
+    )
+    report = classifier.fit(texts, labels)
+    assert report.parameters["best_epoch"] == 2
+    assert report.parameters["epochs_run"] == 4 and report.parameters["stopped_early"]
+    assert report.cv_scores["validation_macro_f1_per_epoch"] == [0.5, 0.9, 0.6, 0.4]
+    assert len(snapshots) == 4
+    final = classifier._model.state_dict()
+    name = "classifier.weight"
+    assert torch.equal(final[name], snapshots[1][name])  # epoch 2's weights
+    assert not torch.equal(final[name], snapshots[3][name])  # not the last epoch's

@@ -41,6 +41,7 @@ import numpy as np
 
 from core.errors import LabelLoopError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
+from core.models import distributed
 from core.models.base import (
     ClassifierConfig,
     FitReport,
@@ -136,22 +137,32 @@ def _hub_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def load_pretrained(model_name: str, num_labels: int) -> tuple[Any, Any]:
+#: The files a model needs from the hub: configuration, tokenizer, safetensors weights.
+HUB_FILES = ["*.json", "*.txt", "*.model", "*.safetensors", "tokenizer*"]
+
+
+def load_pretrained(
+    model_name: str, num_labels: int, reporter: ProgressReporter | None = None
+) -> tuple[Any, Any]:
     """Tokenizer and sequence-classification model, or a LabelLoopError saying how to get them.
 
     Works for a hub id (downloaded or cached) and a local folder alike. A folder whose
-    classification head has another number of labels gets a fresh head.
+    classification head has another number of labels gets a fresh head. A hub model not
+    yet in the cache is downloaded first, with its bytes reported to ``reporter``.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     # huggingface_hub reads HF_HUB_OFFLINE once, at import; read it again here so that
     # setting it later (a test, the CLI) still keeps every call off the network.
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    if not offline and not Path(model_name).is_dir() and not _hub_reachable():
+    local = Path(model_name).is_dir()
+    if not offline and not local and not _hub_reachable():
         # Without a network the hub client retries for ~50 s before giving up; after a
         # 3-second check, use the cache only, so the user hears within seconds.
         offline = True
     try:
+        if not offline and not local:
+            _download(model_name, reporter)
         tokenizer = AutoTokenizer.from_pretrained(
             model_name, trust_remote_code=False, local_files_only=offline
         )
@@ -174,6 +185,50 @@ def load_pretrained(model_name: str, num_labels: int) -> tuple[Any, Any]:
     if tokenizer.pad_token_id is None:
         raise LabelLoopError(f"The tokenizer of '{model_name}' has no padding token.")
     return tokenizer, model
+
+
+def _download(model_name: str, reporter: ProgressReporter | None) -> None:
+    """Fetch the model's files into the standard Hugging Face cache (a no-op when cached),
+    reporting downloaded bytes; Cancel stops it between chunks."""
+    from huggingface_hub import snapshot_download
+
+    snapshot_download(
+        model_name,
+        allow_patterns=HUB_FILES,
+        tqdm_class=download_progress(model_name, reporter) if reporter else None,
+    )
+
+
+def download_progress(model_name: str, reporter: ProgressReporter) -> type:
+    """A tqdm stand-in for ``snapshot_download`` that sends its byte counts to ``reporter``.
+
+    The hub client makes several bars; only those counting bytes (``unit="B"``) with a
+    total report, as "Downloading <model>: 120 of 420 MB".
+    """
+    from tqdm.auto import tqdm
+
+    class _Progress(tqdm):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True  # nothing on the terminal; the reporter shows it
+            super().__init__(*args, **kwargs)
+            self.bytes = kwargs.get("unit") == "B"
+            self.label = str(kwargs.get("desc") or "")
+            self.done = float(kwargs.get("initial") or 0)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            self.done += n or 0
+            total = float(self.total or 0)
+            # Two byte bars: the bytes written ("Reconstructing"), reported, and the bytes
+            # received ("Downloading bytes", the same data again), left out.
+            if self.bytes and total > 0 and not self.label.startswith("Downloading"):
+                reporter.report(
+                    self.done,
+                    total,
+                    f"Downloading {model_name}: {self.done / 1e6:,.0f} of {total / 1e6:,.0f} MB",
+                )
+            return None
+
+    return _Progress
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -200,6 +255,13 @@ def _pick_device(wanted: str) -> torch.device:
     if wanted == "cuda" and not torch.cuda.is_available():
         raise LabelLoopError("No CUDA GPU is available; choose device 'auto' or 'cpu'.")
     return torch.device(wanted)
+
+
+def _device_name(device: torch.device) -> str:
+    """The card's name for the run record ("NVIDIA H100 80GB HBM3"), else the device type."""
+    if device.type == "cuda":
+        return str(torch.cuda.get_device_name(device))
+    return {"mps": "Apple GPU (MPS)", "cpu": "CPU"}.get(device.type, device.type)
 
 
 def _autocast_dtype(device: torch.device) -> torch.dtype | None:
@@ -341,10 +403,15 @@ class TransformerClassifier:
 
         _seed_everything(config.seed)
         rng = np.random.default_rng(config.seed)
-        tokenizer, model = load_pretrained(config.model_name, len(classes))
+        tokenizer, model = load_pretrained(config.model_name, len(classes), reporter)
         model.config.id2label = dict(enumerate(classes))
         model.config.label2id = {name: i for i, name in enumerate(classes)}
-        device = _pick_device(config.device)
+        group = distributed.processes()
+        device = (
+            _pick_device(config.device)
+            if group is None
+            else distributed.start(group, config.device)
+        )
         if device.type == "cpu":
             notes.append(
                 "Trained on the CPU, which is slow; a CUDA GPU (or Apple MPS) is much faster."
@@ -370,6 +437,8 @@ class TransformerClassifier:
         total_units = total_steps + valid_batches * config.epochs
 
         model.to(device)
+        # Several processes (torchrun / accelerate launch): gradients averaged across them.
+        trained = model if group is None else distributed.wrap(model, device)
         optimizer: Any = torch.optim.AdamW(
             model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
@@ -395,10 +464,14 @@ class TransformerClassifier:
                 )
                 for batch in batches:
                     rows = train[batch]
+                    if group is not None:
+                        if len(rows) < group.world_size:
+                            continue  # too small to share: every process skips it alike
+                        rows = distributed.shard(rows, group)
                     while True:
                         try:
                             self._step(
-                                model, optimizer, scaler, loss_fn, encoded, y, rows,
+                                trained, optimizer, scaler, loss_fn, encoded, y, rows,
                                 accumulation, tokenizer.pad_token_id, device, amp, step, reporter,
                             )  # fmt: skip
                             break
@@ -446,7 +519,9 @@ class TransformerClassifier:
             if best_state is not None and best_epoch != len(history):
                 model.load_state_dict(best_state)
         finally:
-            del optimizer, scheduler, best_state
+            del optimizer, scheduler, best_state, trained
+            if group is not None:
+                distributed.stop()
             model.to("cpu")
             _release(device)
 
@@ -455,6 +530,7 @@ class TransformerClassifier:
         self.parameters = {
             "model_name": config.model_name,
             "device": str(device),
+            "device_name": _device_name(device),
             "precision": str(amp).removeprefix("torch.") if amp else "float32",
             "epochs_run": len(history) if history else config.epochs,
             "best_epoch": best_epoch or config.epochs,
@@ -467,6 +543,7 @@ class TransformerClassifier:
             "n_train": len(train),
             "n_validation": len(valid),
             "seed": config.seed,
+            "processes": group.world_size if group is not None else 1,
         }
         cv_scores: dict[str, Any] = {}
         if history:

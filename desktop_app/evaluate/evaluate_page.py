@@ -9,6 +9,9 @@ words per category (which needs the saved model loaded) and the evaluation docum
 got wrong. Both are computed by one background job per selection (``core.run_details``);
 a result for a run that is no longer selected is dropped. Double-click or Enter on a
 misclassified document opens it in the Annotate tab.
+
+A second tab puts two runs side by side (``comparison_view``): by default the latest
+baseline and the latest BERT run, with a recommendation.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from core.overview import finished_runs
 from core.run_details import Misclassified, informative_terms, misclassified
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate.charts import draw_confusion, draw_learning_curve
+from desktop_app.evaluate.comparison_view import ComparisonView
 from desktop_app.worker import JobHandle
 
 CONFUSION = "confusion"
@@ -173,11 +177,16 @@ class EvaluatePage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([640, 600])  # the tables need about half the width
 
+        self.comparison_view = ComparisonView(context)
+        self.views = QTabWidget()
+        self.views.addTab(self.splitter, "Selected run")
+        self.views.addTab(self.comparison_view, "Side by side (baseline vs BERT)")
+
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Finished runs (select one to see its evaluation):"))
         layout.addWidget(self.empty_label)
         layout.addWidget(self.runs_table)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.views, 1)
 
         context.runs_changed.connect(self._runs_changed)
         context.labels_changed.connect(self._labels_changed)
@@ -212,8 +221,9 @@ class EvaluatePage(QWidget):
         has_runs = bool(self.runs)
         self.empty_label.setVisible(not has_runs)
         self.runs_table.setVisible(has_runs)
-        self.splitter.setVisible(has_runs)
+        self.views.setVisible(has_runs)
         self.export_button.setEnabled(has_runs and self._shown_chart() is not None)
+        self.comparison_view.set_runs(self.runs)
         if not has_runs:
             return
         newest = self.runs[-1]["id"]
@@ -247,6 +257,7 @@ class EvaluatePage(QWidget):
     def _labels_changed(self) -> None:
         # Relabelled evaluation documents change the misclassified list.
         self.details_run_id = self._details_wanted = None
+        self.comparison_view.labels_changed()
         if self.isVisible():
             self._request_details()
 

@@ -1,0 +1,129 @@
+"""Baseline against BERT on the same evaluation documents, and the sentence that picks one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.comparison import (
+    RunComparison,
+    RunSummary,
+    compare_runs,
+    format_duration,
+    latest_pair,
+    paired_macro_f1_difference,
+    recommend,
+)
+from core.errors import LabelLoopError
+from core.metrics import evaluate, mcnemar
+from core.store.project import Project
+
+CLASSES = ["a", "b"]
+
+
+def comparison(truth: list[str], first: list[str], second: list[str]) -> RunComparison:
+    baseline = RunSummary(1, "baseline", "Baseline", 3.0, "cpu", "CPU")
+    bert = RunSummary(2, "transformer", "BERT", 600.0, "cuda", "NVIDIA H100 80GB HBM3")
+    return RunComparison(
+        first=baseline,
+        second=bert,
+        n=len(truth),
+        first_eval=evaluate(truth, first, CLASSES, n_boot=200),
+        second_eval=evaluate(truth, second, CLASSES, n_boot=200),
+        macro_f1_difference=paired_macro_f1_difference(truth, first, second, CLASSES),
+        mcnemar=mcnemar(truth, first, second),
+        category_names={"a": "a", "b": "b"},
+    )
+
+
+def test_identical_predictions_differ_by_exactly_zero() -> None:
+    truth = ["a", "b"] * 50
+    pred = ["a", "a", "b", "b"] * 25
+    diff = paired_macro_f1_difference(truth, pred, pred, CLASSES)
+    assert diff == {"value": 0.0, "low": 0.0, "high": 0.0}
+
+
+def test_a_clearly_better_bert_is_recommended_with_its_cost() -> None:
+    truth = ["a", "b"] * 100
+    baseline = [t if i % 3 else ("b" if t == "a" else "a") for i, t in enumerate(truth)]
+    bert = list(truth)  # right everywhere; the baseline is wrong on a third
+    result = comparison(truth, baseline, bert)
+    assert result.macro_f1_difference["low"] > 0
+    sentence = recommend(result)
+    assert sentence.startswith("Use BERT (run #2): macro-F1 1.00 against 0.6")
+    assert "10 min on NVIDIA H100 80GB HBM3 against 3.0 s on the CPU" in sentence
+
+
+def test_no_detectable_difference_recommends_the_cheaper_model() -> None:
+    truth = ["a", "b"] * 100
+    # Each is wrong on 20 documents, different ones: equal accuracy, no evidence either way.
+    first = [("b" if t == "a" else "a") if i < 20 else t for i, t in enumerate(truth)]
+    second = [("b" if t == "a" else "a") if 20 <= i < 40 else t for i, t in enumerate(truth)]
+    result = comparison(truth, first, second)
+    assert result.mcnemar["p_value"] > 0.5
+    assert result.macro_f1_difference["low"] < 0 < result.macro_f1_difference["high"]
+    sentence = recommend(result)
+    assert sentence.startswith("Use the baseline (run #1): on these 200 evaluation documents")
+    assert "cannot be told apart" in sentence
+
+
+def test_durations_read_like_people_write_them() -> None:
+    assert format_duration(2.34) == "2.3 s"
+    assert format_duration(42) == "42 s"
+    assert format_duration(600) == "10 min"
+    assert format_duration(3725) == "1 h 2 min"
+
+
+# -- on a project: baseline then BERT in one job ---------------------------------------
+
+
+@pytest.mark.slow
+def test_baseline_then_bert_in_one_job_then_side_by_side(demo: Project, tiny_bert: Path) -> None:
+    from core.models.transformer import TransformerConfig
+    from core.training import train_models
+
+    seen: list[str] = []
+    bert = TransformerConfig(model_name=str(tiny_bert), epochs=1, max_length=32, device="cpu")
+    results = train_models(
+        demo, [("baseline", None), ("transformer", bert)], on_result=lambda r: seen.append(r.kind)
+    )
+    assert seen == ["baseline", "transformer"]  # the baseline is reported before BERT ends
+    assert latest_pair(demo) == (results[0].run_id, results[1].run_id)
+    result = compare_runs(demo, *latest_pair(demo))
+    assert result.n == 100  # the demo's evaluation sample, predicted by both
+    assert result.first.kind == "baseline" and result.second.device == "cpu"
+    assert result.second.title == f"BERT ({tiny_bert})"
+    assert result.first_eval.per_class.keys() == result.second_eval.per_class.keys()
+    assert result.recommendation.startswith("Use ")
+    with pytest.raises(LabelLoopError, match="two different runs"):
+        compare_runs(demo, results[0].run_id, results[0].run_id)
+
+
+@pytest.mark.slow
+def test_cli_baseline_then_transformer_prints_both_and_a_recommendation(
+    demo: Project, tiny_bert: Path
+) -> None:
+    path = str(demo.path)
+    demo.close()
+    command = [sys.executable, "-m", "desktop_app.launcher", "train", path]
+    options = ["--model", "baseline-then-transformer", "--model-name", str(tiny_bert)]
+    result = subprocess.run(
+        [*command, *options, "--epochs", "1", "--max-length", "32", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert [run["kind"] for run in payload["runs"]] == ["baseline", "transformer"]
+    compared = payload["comparison"]
+    assert compared["n"] == 100
+    assert compared["mcnemar"]["p_value"] <= 1
+    assert compared["recommendation"].startswith("Use ")
+    wrong = subprocess.run(
+        [*command, "--model", "baseline", "--epochs", "2"], capture_output=True, text=True
+    )
+    assert wrong.returncode != 0
+    assert "go with --model transformer" in wrong.stderr
