@@ -197,7 +197,8 @@ class ClassBalanced:
     time ``(r + 0.5) · (n_c + 1)`` (stride scheduling); its score is minus the earliest
     time over all categories, so sorting by score replays the interleaving. A document
     near the top of two lists appears once, at its earlier slot. Documents with equal
-    ``p(c)`` share a rank, so ties are broken by id in :func:`select`.
+    ``p(c)`` (to 6 decimals, as predictions are stored) share a rank, so ties are broken
+    by id in :func:`select`.
 
     It can only surface categories the model has a column for: a category without any
     training labels has no probability to rank by.
@@ -231,20 +232,27 @@ class ClassBalanced:
         else:
             stride = self.label_counts + 1
         due = np.full(n_docs, np.inf)
-        rank = np.empty(n_docs, dtype=np.float64)
-        positions = np.arange(n_docs, dtype=np.float64)
         for c in range(n_classes):
-            column = -p[:, c]  # a contiguous copy, ascending = most likely first
-            order = np.argsort(column)
-            ranked = column[order]
-            # Competition ranking: equal probabilities share the first position of their run.
-            starts = np.empty(n_docs, dtype=bool)
-            if n_docs:
-                starts[0] = True
-                np.not_equal(ranked[1:], ranked[:-1], out=starts[1:])
-            rank[order] = np.maximum.accumulate(np.where(starts, positions, 0.0))
+            rank = _descending_rank(p[:, c])
             np.minimum(due, (rank + 0.5) * stride[c], out=due)
         return -due
+
+
+#: Probabilities are ranked at this resolution (the 6 decimals predictions are stored with).
+RANK_RESOLUTION = 1_000_000
+
+
+def _descending_rank(column: np.ndarray) -> np.ndarray:
+    """Competition rank of each value, largest first: the number of strictly larger values.
+
+    Values are first rounded to 1/``RANK_RESOLUTION`` (as stored predictions are), so a
+    counting sort over the 10^6 + 1 possible values ranks a million documents in a few
+    milliseconds, where an argsort took 75-90 ms per category.
+    """
+    levels = np.rint(np.clip(column, 0.0, 1.0) * RANK_RESOLUTION).astype(np.int64)
+    counts = np.bincount(levels, minlength=RANK_RESOLUTION + 1)
+    at_or_below = np.cumsum(counts)
+    return (len(column) - at_or_below[levels]).astype(np.float64)
 
 
 # --- choosing documents ----------------------------------------------------------------

@@ -420,7 +420,7 @@ class TransformerClassifier:
         encoded = encode(tokenizer, texts, config.max_length, config.truncation)
         lengths = [len(ids) for ids in encoded]
         train, valid = _validation_split(y, config.validation_fraction, rng)
-        if len(valid) == 0:
+        if len(valid) == 0 and config.validation_fraction > 0:
             notes.append(
                 "Too few labels for a validation split: trained all epochs, no early stop."
             )
