@@ -8,6 +8,8 @@ the window keep reading meanwhile. The full-text index follows through triggers.
 New documents are inserted with plain multi-row ``INSERT`` statements on the driver's
 connection rather than SQLAlchemy's ``executemany``, for speed: see
 :meth:`_ChunkWriter._insert_documents` for why that matters so much for the index.
+Documents replaced by a re-import are updated with one statement per chunk for the same
+reason (:meth:`_ChunkWriter._replace_documents`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -43,6 +45,11 @@ DuplicatePolicy = Literal["skip", "replace", "fail"]
 IMPORT_CACHE_KIB = 64 * 1024
 
 _DOCUMENT_COLUMNS = ("id", "external_id", "text", "source", "import_id", "meta", "content_hash")
+
+#: What replacing a document changes (``id`` picks the document), and the temporary table
+#: that holds the new values of a chunk meanwhile.
+_REPLACED_COLUMNS = ("id", "text", "source", "import_id", "meta", "content_hash")
+_REPLACING = "temp.labelloop_import_replacing"
 
 _PURPOSE_WORDS = {
     "": None,
@@ -327,19 +334,7 @@ class _ChunkWriter:
             self._insert_documents(new)
             self.summary.imported += len(new)
         if replacing:
-            table = Document.__table__
-            self.conn.execute(
-                update(table)
-                .where(table.c.id == bindparam("doc_id"))
-                .values(
-                    text=bindparam("text"),
-                    source=bindparam("source"),
-                    import_id=bindparam("import_id"),
-                    meta=bindparam("meta"),
-                    content_hash=bindparam("content_hash"),
-                ),
-                [{**row, "doc_id": row["id"]} for row in replacing],
-            )
+            self._replace_documents(replacing)
             self.summary.replaced += len(replacing)
         if labels:
             ids = {r["external_id"]: r["id"] for r in new + replacing}
@@ -398,6 +393,55 @@ class _ChunkWriter:
                     f"VALUES {', '.join([placeholders] * len(part))}",
                     parameters,
                 )
+        finally:
+            cursor.close()
+
+    def _replace_documents(self, rows: list[dict[str, Any]]) -> None:
+        """Give documents already in the project the text and metadata of their new rows.
+
+        One ``UPDATE`` for the whole chunk, not one per row (``executemany``): every
+        statement runs in its own statement savepoint, on which FTS5 writes its pending
+        index data out as a new segment (see :meth:`_insert_documents`); re-importing
+        100,000 documents row by row took 13 s, against 2 s for importing them fresh.
+        The new values go into a temporary table first (multi-row inserts), and the
+        ``UPDATE`` reads them from there by id. A row-value ``SET`` with a subquery rather
+        than ``UPDATE ... FROM``, which needs SQLite 3.33: this works from SQLite 3.15.
+        The update trigger re-indexes each text, exactly as for any other update. The
+        temporary table lives in the import's transaction, so a rollback removes it too.
+        Annotations are not touched: labels stay on the replaced documents.
+        """
+        cursor = self.driver.cursor()
+        try:
+            cursor.execute(
+                f"CREATE TEMP TABLE {_REPLACING} (id INTEGER PRIMARY KEY, text TEXT, "
+                "source TEXT, import_id INTEGER, meta TEXT, content_hash TEXT)"
+            )
+            placeholders = "(" + ", ".join("?" * len(_REPLACED_COLUMNS)) + ")"
+            for first in range(0, len(rows), self.rows_per_insert):
+                part = rows[first : first + self.rows_per_insert]
+                parameters: list[Any] = []
+                for row in part:
+                    meta = row["meta"]
+                    parameters += (
+                        row["id"],
+                        row["text"],
+                        row["source"],
+                        row["import_id"],
+                        json.dumps(meta) if meta else "{}",  # as in _insert_documents
+                        row["content_hash"],
+                    )
+                cursor.execute(
+                    f"INSERT INTO {_REPLACING} ({', '.join(_REPLACED_COLUMNS)}) "
+                    f"VALUES {', '.join([placeholders] * len(part))}",
+                    parameters,
+                )
+            updated = ", ".join(_REPLACED_COLUMNS[1:])
+            cursor.execute(
+                f"UPDATE documents SET ({updated}) = "
+                f"(SELECT {updated} FROM {_REPLACING} AS r WHERE r.id = documents.id) "
+                f"WHERE id IN (SELECT id FROM {_REPLACING})"
+            )
+            cursor.execute(f"DROP TABLE {_REPLACING}")
         finally:
             cursor.close()
 
