@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         default="baseline",
-        help="baseline, transformer or baseline-then-transformer (default: baseline)",
+        help="the classifier of every round: baseline (default) or transformer",
     )
     p.add_argument(
         "--tuning",

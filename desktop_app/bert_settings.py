@@ -27,7 +27,7 @@ BERT_MODELS = [
     "pdelobelle/robbert-v2-dutch-base",
     "bert-base-multilingual-cased",
 ]
-DEFAULT_EPOCHS = 4
+DEFAULT_EPOCHS = 10  # at most: early stopping ends sooner (core TransformerConfig)
 DEFAULT_MAX_LENGTH = 256
 
 
@@ -66,7 +66,7 @@ class BertSettings(QWidget):
         row.addWidget(QLabel("Language model:"))
         row.addWidget(self.model_name, 1)
         row.addWidget(self.folder_button)
-        row.addWidget(QLabel("Epochs:"))
+        row.addWidget(QLabel("Max. epochs:"))
         row.addWidget(self.epochs_box)
         row.addWidget(QLabel("Max. tokens:"))
         row.addWidget(self.length_box)

@@ -268,9 +268,9 @@ class TrainPage(QWidget):
             )
             if seconds is not None:
                 text += (
-                    f" Rough estimate for BERTje on {train:,} labels, {settings.epochs()} "
-                    f"epochs, up to {settings.max_length()} tokens: {format_eta(seconds)}. "
-                    "The baseline takes seconds."
+                    f" Rough estimate for BERTje on {train:,} labels, at most "
+                    f"{settings.epochs()} epochs of up to {settings.max_length()} tokens: "
+                    f"up to {format_eta(seconds)}. The baseline takes seconds."
                 )
         self.device_label.setText(text)
 

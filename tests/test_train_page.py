@@ -53,13 +53,13 @@ def test_the_page_shows_the_model_and_the_label_counts(qtbot, demo: Project) -> 
     assert not page.bert_settings.isVisible()
     # On a CPU the page says so, with a rough time for BERT on the current labels.
     assert "No GPU found: BERT would train on the CPU" in page.device_label.text()
-    assert "Rough estimate for BERTje on 100 labels, 4 epochs" in page.device_label.text()
+    assert "Rough estimate for BERTje on 100 labels, at most 10 epochs" in page.device_label.text()
     page.model_combo.setCurrentIndex(1)
     assert page.bert_settings.isVisible()
     assert page.plan() == [
         (
             "transformer",
-            {"model_name": "GroNLP/bert-base-dutch-cased", "epochs": 4, "max_length": 256},
+            {"model_name": "GroNLP/bert-base-dutch-cased", "epochs": 10, "max_length": 256},
         )
     ]
     counts = page.counts()

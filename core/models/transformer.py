@@ -89,10 +89,10 @@ class TransformerConfig(ClassifierConfig):
     device: str = "auto"
     max_length: int = 256
     truncation: str = "head"
-    epochs: int = 4
+    epochs: int = 10  # at most: early stopping on the validation split ends sooner
     batch_size: int = 16
     eval_batch_size: int = 64
-    learning_rate: float = 3e-5
+    learning_rate: float = 5e-5
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
     validation_fraction: float = 0.1
@@ -439,9 +439,7 @@ class TransformerClassifier:
         model.to(device)
         # Several processes (torchrun / accelerate launch): gradients averaged across them.
         trained = model if group is None else distributed.wrap(model, device)
-        optimizer: Any = torch.optim.AdamW(
-            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-        )
+        optimizer: Any = _adamw(model, config.learning_rate, config.weight_decay)
         scheduler: Any = transformers.get_linear_schedule_with_warmup(
             optimizer, int(config.warmup_fraction * total_steps), total_steps
         )
@@ -709,6 +707,19 @@ class TransformerClassifier:
         classifier._tokenizer, classifier._model = tokenizer, model
         classifier.parameters = meta.get("parameters", {})
         return classifier
+
+
+def _adamw(model: Any, learning_rate: float, weight_decay: float) -> torch.optim.Optimizer:
+    """AdamW, fused (one kernel over all parameters) where torch supports it for the
+    model's device: on a 2-core CPU the step of MiniLM's 23 M parameters took a
+    noticeable share of each batch with the per-parameter loop."""
+    parameters = list(model.parameters())
+    try:
+        return torch.optim.AdamW(
+            parameters, lr=learning_rate, weight_decay=weight_decay, fused=True
+        )
+    except (RuntimeError, ValueError):  # a device without a fused kernel
+        return torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=weight_decay)
 
 
 def _release(device: torch.device) -> None:
