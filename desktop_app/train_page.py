@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.comparison import format_duration
 from core.devices import DeviceInfo, detect_device
 from core.errors import LabelLoopError
 from core.jobs import format_eta
@@ -65,8 +66,9 @@ EXPLANATION = (
 def describe_result(result: TrainingResult) -> str:
     """A finished run in a few plain sentences (the evaluation first, then the CV estimate)."""
     metrics = result.metrics
+    model = {"baseline": "the baseline", "transformer": "BERT"}.get(result.kind, result.kind)
     lines = [
-        f"Run #{result.run_id} finished in {result.seconds:.1f} s, "
+        f"Run #{result.run_id} ({model}) finished in {format_duration(result.seconds)}, "
         f"trained on {metrics.get('train_size', 0):,} labelled documents."
     ]
     evaluation = metrics.get("evaluation")

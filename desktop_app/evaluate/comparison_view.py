@@ -230,16 +230,11 @@ class ComparisonView(QWidget):
     def _fill_table(self, comparison: RunComparison) -> None:
         a, b = comparison.first, comparison.second
         table = self.table
+        left, right = (f"{_kind_title(r.kind, heading=True)} #{r.run_id}" for r in (a, b))
         table.setHorizontalHeaderLabels(
-            [
-                "Category",
-                f"#{a.run_id} precision",
-                f"#{a.run_id} recall",
-                f"#{a.run_id} F1",
-                f"#{b.run_id} precision",
-                f"#{b.run_id} recall",
-                f"#{b.run_id} F1",
-            ]
+            ["Category"]
+            + [f"{left}\n{m}" for m in ("precision", "recall", "F1")]
+            + [f"{right}\n{m}" for m in ("precision", "recall", "F1")]
         )
         table.horizontalHeaderItem(1).setToolTip(a.title)
         table.horizontalHeaderItem(4).setToolTip(b.title)
@@ -278,5 +273,6 @@ def default_pair(runs: list[dict[str, Any]]) -> tuple[int, int] | None:
     return None
 
 
-def _kind_title(kind: str) -> str:
-    return {"baseline": "baseline", "transformer": "BERT"}.get(kind, kind)
+def _kind_title(kind: str, *, heading: bool = False) -> str:
+    title = {"baseline": "baseline", "transformer": "BERT"}.get(kind, kind)
+    return title[:1].upper() + title[1:] if heading else title
