@@ -262,7 +262,7 @@ class SimulationDialog(QDialog):
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.summary_text = QPlainTextEdit()
         self.summary_text.setReadOnly(True)
-        self.summary_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.summary_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.summary_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.summary_text.setPlaceholderText(
             "Run a simulation or open a curves file to see the learning curves."

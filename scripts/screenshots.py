@@ -125,6 +125,27 @@ def main() -> int:
     shoot(dialog, "import")
     dialog.close()
 
+    window.show_simulation()  # Tools → Simulate active learning, on the demo's own labels
+    simulation = window.simulation_dialog
+    assert simulation is not None
+    simulation.resize(1200, 760)
+    simulation.load_file(ROOT / "resources" / "demo" / "nieuws.csv")
+    settle(app, lambda: simulation.label_combo.findText("categorie") >= 0)
+    simulation.text_combo.setCurrentText("tekst")
+    simulation.label_combo.setCurrentText("categorie")
+    simulation.strategy_boxes["entropy"].setChecked(True)
+    for spin, value in (
+        (simulation.seeds_spin, 5),
+        (simulation.initial_spin, 20),
+        (simulation.step_spin, 20),
+        (simulation.max_spin, 300),
+    ):
+        spin.setValue(value)
+    simulation.run()
+    settle(app, lambda: not simulation.busy(), timeout=300)
+    shoot(simulation, "simulation")
+    simulation.close()
+
     window.close()
     settle(app)
     return 0
