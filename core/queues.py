@@ -188,8 +188,9 @@ def latest_run_id(project: Project) -> int | None:
 class MostUncertain:
     """Unlabelled documents the latest model is least sure about (active learning).
 
-    Uses the uncertainty stored with each prediction (normalised entropy), through the
-    index on (run, uncertainty). Never serves the evaluation sample.
+    Uses the uncertainty stored with each prediction (1 − the margin between the top two
+    categories: the default query strategy's order), through the index on
+    (run, uncertainty). Never serves the evaluation sample.
     """
 
     name = "uncertain"

@@ -37,6 +37,8 @@ from core.store.schema import Document, ModelRun, Prediction, utcnow
 from core.training_data import training_data
 
 PREDICT_BATCH = 10_000
+#: How the stored per-document uncertainty is computed (see core.active_learning).
+UNCERTAINTY = "margin"
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "torch", "transformers", "labelloop")
 
 
@@ -282,7 +284,10 @@ def _predict_all(
     for ids, texts in _batches(project, PREDICT_BATCH):
         proba = classifier.predict_proba(texts)
         best = proba.argmax(axis=1)
-        scores = uncertainty(proba)
+        # The margin between the top two categories: the order of the default query
+        # strategy (margin, the best in the simulation benchmark), so "Most uncertain
+        # first" asks what the benchmark measured.
+        scores = uncertainty(proba, UNCERTAINTY)
         rows = [
             {
                 "run_id": run_id,

@@ -39,8 +39,13 @@ def test_training_measures_on_the_evaluation_sample_and_predicts_everything(demo
         assert run.seed == 0 and "scikit-learn" in run.library_versions
         assert sum(run.label_counts.values()) == 100
         assert session.scalar(select(func.count()).select_from(Prediction)) == 450
-        probabilities = session.scalars(select(Prediction.probabilities)).first()
+        probabilities, stored = session.execute(
+            select(Prediction.probabilities, Prediction.uncertainty)
+        ).first()
         assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+        # The stored uncertainty orders like the default strategy: 1 − (p1 − p2).
+        first, second = sorted(probabilities.values(), reverse=True)[:2]
+        assert stored == pytest.approx(1 - (first - second), abs=1e-5)
     saved = list((models_folder(demo) / f"run-{result.run_id}").iterdir())
     assert saved and not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in saved)
 

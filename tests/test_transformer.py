@@ -226,3 +226,19 @@ def test_early_stopping_restores_the_best_epochs_weights(tiny_bert: Path, monkey
     name = "classifier.weight"
     assert torch.equal(final[name], snapshots[1][name])  # epoch 2's weights
     assert not torch.equal(final[name], snapshots[3][name])  # not the last epoch's
+
+
+def test_a_model_without_safetensors_is_refused_not_unpickled(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    """A folder with only pytorch_model.bin (a pickle) is refused with what to do instead."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    folder = tmp_path / "pickled"
+    shutil.copytree(tiny_bert, folder)
+    torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(LabelLoopError, match="no weights in the safetensors format"):
+        tm.load_pretrained(str(folder), 3)

@@ -175,6 +175,14 @@ def load_pretrained(
             ignore_mismatched_sizes=True,
         )
     except _hub_errors() as error:
+        if "safetensors" in str(error).lower() and (local or not offline):
+            raise LabelLoopError(
+                f"The language model '{model_name}' has no weights in the safetensors format. "
+                "LabelLoop loads only safetensors (other formats can run code when loaded). "
+                "Choose another model, or convert this one on a trusted computer "
+                "(load it and save it with save_pretrained) and give LabelLoop that folder. "
+                f"Details: {error}"
+            ) from None
         why = " (no network connection to the Hugging Face hub)" if offline else ""
         raise LabelLoopError(
             f"Cannot load the language model '{model_name}': it is not on this computer and "
