@@ -242,3 +242,30 @@ def test_a_model_without_safetensors_is_refused_not_unpickled(
     (folder / "model.safetensors").unlink()
     with pytest.raises(LabelLoopError, match="no weights in the safetensors format"):
         tm.load_pretrained(str(folder), 3)
+
+
+@pytest.mark.parametrize("stage", ["fit", "predict"])
+def test_cancel_is_checked_inside_a_batch(tiny_bert: Path, fitted, stage: str) -> None:  # type: ignore[no-untyped-def]
+    """Cancel is honoured inside a forward pass, not only between batches: on a CPU one
+    batch of BERT-base takes tens of seconds. Fitting checks Cancel at "Loading",
+    "Tokenising" and before the first batch; the 4th check is inside the first batch.
+    Predicting checks only after each batch, so any check before that is inside one."""
+    texts, labels = sentences(40, seed=3)
+    reports: list = []
+    checks: list[int] = []
+    first_inside = 4 if stage == "fit" else 1
+
+    def should_cancel() -> bool:
+        checks.append(1)
+        return len(checks) >= first_inside
+
+    with pytest.raises(Cancelled):
+        if stage == "fit":
+            TransformerClassifier(config(tiny_bert, epochs=1, validation_fraction=0)).fit(
+                texts, labels, progress=reports.append, should_cancel=should_cancel
+            )
+        else:
+            classifier, _ = fitted
+            classifier.predict_proba(texts, progress=reports.append, should_cancel=should_cancel)
+    # No batch completed: no step and no prediction batch was reported.
+    assert [r.message for r in reports if "step" in r.message or r.message == "Predicting"] == []

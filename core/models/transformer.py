@@ -462,6 +462,7 @@ class TransformerClassifier:
         done = 0
         step = 0
         stopped_early = False
+        cancel_hooks = _check_cancel_inside(model, reporter)
         try:
             for epoch in range(config.epochs):
                 model.train()
@@ -525,6 +526,8 @@ class TransformerClassifier:
             if best_state is not None and best_epoch != len(history):
                 model.load_state_dict(best_state)
         finally:
+            for hook in cancel_hooks:
+                hook.remove()
             del optimizer, scheduler, best_state, trained
             if group is not None:
                 distributed.stop()
@@ -667,6 +670,7 @@ class TransformerClassifier:
         device = _pick_device(self.config.device)
         amp = _autocast_dtype(device)
         total = math.ceil(len(encoded) / self.config.eval_batch_size)
+        cancel_hooks = _check_cancel_inside(model, reporter)
         try:
             model.to(device)
             probabilities = self._predict_ids(
@@ -674,6 +678,8 @@ class TransformerClassifier:
                 "Predicting",
             )  # fmt: skip
         finally:
+            for hook in cancel_hooks:
+                hook.remove()
             model.to("cpu")
             model.eval()
             _release(device)
@@ -715,6 +721,26 @@ class TransformerClassifier:
         classifier._tokenizer, classifier._model = tokenizer, model
         classifier.parameters = meta.get("parameters", {})
         return classifier
+
+
+def _check_cancel_inside(model: Any, reporter: ProgressReporter) -> list[Any]:
+    """Hooks that check Cancel at every linear layer, forward and backward, so Cancel
+    works within a batch: on a CPU one batch of BERT-base takes tens of seconds, far
+    over the 2 s a user waits. Returns the handles; ``remove()`` each when done."""
+
+    def forward(_module: Any, _inputs: Any) -> None:
+        reporter.check_cancel()
+
+    def backward(_grad: Any) -> None:
+        reporter.check_cancel()
+
+    handles = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            handles.append(module.register_forward_pre_hook(forward))
+            if module.weight.requires_grad:
+                handles.append(module.weight.register_hook(backward))
+    return handles
 
 
 def _adamw(model: Any, learning_rate: float, weight_decay: float) -> torch.optim.Optimizer:
