@@ -244,6 +244,18 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
+def better(comparison: RunComparison) -> tuple[bool, bool]:
+    """Whether the first, and whether the second run is better beyond chance: its
+    macro-F1 difference interval excludes zero, or McNemar's test rejects at 5%."""
+    f1_a = comparison.first_eval.macro_f1["value"] or 0.0
+    f1_b = comparison.second_eval.macro_f1["value"] or 0.0
+    low, high = comparison.macro_f1_difference["low"], comparison.macro_f1_difference["high"]
+    p = comparison.mcnemar["p_value"]
+    b_better = (low is not None and low > 0) or (p < SIGNIFICANCE and f1_b > f1_a)
+    a_better = (high is not None and high < 0) or (p < SIGNIFICANCE and f1_a > f1_b)
+    return a_better, b_better
+
+
 def recommend(comparison: RunComparison) -> str:
     """One plain sentence: which run to use, and at what cost.
 
@@ -263,8 +275,7 @@ def recommend(comparison: RunComparison) -> str:
         if low is not None and high is not None
         else f" (McNemar p = {p:.2g})"
     )
-    b_better = (low is not None and low > 0) or (p < SIGNIFICANCE and f1_b > f1_a)
-    a_better = (high is not None and high < 0) or (p < SIGNIFICANCE and f1_a > f1_b)
+    a_better, b_better = better(comparison)
     name_a, name_b = _short(a), _short(b)
     if b_better and not a_better:
         return (

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.comparison import better
 from core.demo import build_demo_project
 from core.metrics import describe_metric
 from core.store import Project
@@ -188,6 +189,7 @@ def test_two_runs_side_by_side_with_a_recommendation(qtbot, demo: Project) -> No
     details = view.details.text()
     assert "Both measured on the same 100 evaluation documents" in details
     assert f"p = {comparison.mcnemar['p_value']:.3g}" in details
+    assert ("label more evaluation documents" in details) == (not any(better(comparison)))
     # Choosing the same run twice asks for two different runs instead of comparing.
     view.choose(first_id, first_id)
     assert view.message.text() == "Choose two different runs."

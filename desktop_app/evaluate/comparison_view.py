@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.comparison import RunComparison, compare_runs, describe_cost
+from core.comparison import RunComparison, better, compare_runs, describe_cost
 from core.errors import LabelLoopError
 from core.jobs import CancelCheck
 from core.metrics import describe_metric
@@ -224,6 +224,15 @@ class ComparisonView(QWidget):
                     f"Training: run #{a.run_id} {describe_cost(a)}; "
                     f"run #{b.run_id} {describe_cost(b)}.",
                 ]
+                + (
+                    []
+                    if any(better(comparison))
+                    else [
+                        "To tell them apart, label more evaluation documents: the intervals "
+                        "narrow with the square root of their number (four times as many "
+                        "halve them)."
+                    ]
+                )
             )
         )
 
