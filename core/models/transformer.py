@@ -66,6 +66,7 @@ META_FILE = "labelloop.json"
 FORMAT_VERSION = 1
 TRUNCATIONS = ("head", "head+tail")
 HEAD_SHARE = 0.25  # head+tail: this share of the token budget goes to the head
+TOKENIZE_CHUNK = 64  # texts per tokenizer call (see encode)
 
 # Test hook: when set, called with the optimisation step number before every forward pass
 # of a training micro-batch; a test makes it raise ``torch.cuda.OutOfMemoryError`` once to
@@ -314,13 +315,19 @@ def encode(
     prefix, suffix = _special_tokens(tokenizer)
     budget = max_length - len(prefix) - len(suffix)
     clean = [t if isinstance(t, str) else "" if t is None else str(t) for t in texts]
-    if truncation == "head":
-        raw = tokenizer(clean, add_special_tokens=False, truncation=True, max_length=budget)
-        pieces = raw["input_ids"]
-    else:
-        # Whole documents, then cut (the tokenizer's too-long warning is moot here).
-        raw = tokenizer(clean, add_special_tokens=False, truncation=False, verbose=False)
-        pieces = [head_tail(ids, budget) for ids in raw["input_ids"]]
+    pieces: list[list[int]] = []
+    # In small chunks: the tokenizer holds Python's lock while it builds each chunk's
+    # lists, and 20,000 texts in one call froze the window's thread for 280 ms (64 texts:
+    # at most 11 ms, and no slower overall).
+    for start in range(0, len(clean), TOKENIZE_CHUNK):
+        chunk = clean[start : start + TOKENIZE_CHUNK]
+        if truncation == "head":
+            raw = tokenizer(chunk, add_special_tokens=False, truncation=True, max_length=budget)
+            pieces += raw["input_ids"]
+        else:
+            # Whole documents, then cut (the tokenizer's too-long warning is moot here).
+            raw = tokenizer(chunk, add_special_tokens=False, truncation=False, verbose=False)
+            pieces += [head_tail(ids, budget) for ids in raw["input_ids"]]
     return [prefix + list(ids) + suffix for ids in pieces]
 
 
