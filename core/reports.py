@@ -14,6 +14,7 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
         f"Run #{run_id}: {kind} trained on {metrics.get('train_size', 0):,} labels "
         f"in {metrics.get('seconds', 0):.1f} s."
     ]
+    lines += [f"Note: {note}" for note in metrics.get("notes") or []]
     cv = metrics.get("cross_validation") or {}
     if "cv_macro_f1_mean" in cv:
         spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""

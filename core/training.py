@@ -91,6 +91,9 @@ def train_model(
             "cross_validation": fit.cv_scores,
             "train_size": len(data.train),
             "evaluation_size": len(data.evaluation),
+            # What the user should know about this fit: trained on a CPU, the batch halved
+            # after running out of GPU memory, too few labels for early stopping …
+            "notes": list(fit.notes),
         }
         classes = list(classifier.classes_)
         # A category may occur in the evaluation set without training labels: the model

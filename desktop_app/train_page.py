@@ -89,6 +89,7 @@ def describe_result(result: TrainingResult) -> str:
             f"Cross-validated estimate on the training labels ({folds}cross-validation, "
             f"not the evaluation): macro-F1 {cv['cv_macro_f1_mean']:.2f}{spread}."
         )
+    lines += [f"Note: {note}" for note in metrics.get("notes") or []]
     lines.append("See the Evaluate page for the details.")
     return "\n".join(lines)
 

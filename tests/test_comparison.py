@@ -127,3 +127,31 @@ def test_cli_baseline_then_transformer_prints_both_and_a_recommendation(
     )
     assert wrong.returncode != 0
     assert "go with --model transformer" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_running_out_of_gpu_memory_is_told_to_the_user(
+    demo: Project, tiny_bert: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The batch is halved after an out-of-memory error, and the run says so: in its
+    record, in the CLI report and on the Train page."""
+    import torch
+
+    from core.models import transformer as tm
+    from core.models.transformer import TransformerConfig
+    from core.reports import describe_training
+    from core.training import train_model
+    from desktop_app.train_page import describe_result
+
+    def fail_once(step: int) -> None:
+        monkeypatch.setattr(tm, "_fault_injection", None)
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (test)")
+
+    monkeypatch.setattr(tm, "_fault_injection", fail_once)
+    bert = TransformerConfig(model_name=str(tiny_bert), epochs=1, max_length=32, device="cpu")
+    result = train_model(demo, "transformer", bert)
+    halved = [n for n in result.metrics["notes"] if "batch halved to 8" in n]
+    assert len(halved) == 1
+    assert f"Note: {halved[0]}" in describe_training(result.run_id, result.kind, result.metrics)
+    assert f"Note: {halved[0]}" in describe_result(result)
+    assert any("Trained on the CPU" in n for n in result.metrics["notes"])

@@ -458,6 +458,7 @@ def _summary(run: dict[str, Any], metrics: dict[str, Any]) -> str:
         )
     else:
         lines.append("This run had no evaluation sample, so it could not be measured.")
+    lines += [f"Note: {note}" for note in metrics.get("notes") or []]
     cv = metrics.get("cross_validation") or {}
     if "cv_macro_f1_mean" in cv:
         spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""
