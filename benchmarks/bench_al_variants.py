@@ -19,7 +19,9 @@ the same normalised text (retweets); ``margin_mix20`` 20% of each batch random;
 ``margin_warm200`` random until 200 labels; ``qbc5`` consensus entropy of 5 bootstrap
 models; ``margin_div5``/``_div10`` one pick per k-means cluster of the 5×/10× batch most
 uncertain; ``margin_dens03`` margin + 0.3·log(similarity to the pool centroid);
-``margin_skip50``/``_skip200`` skip the 50/200 most uncertain (label-noise avoidance).
+``margin_skip50``/``_skip200`` skip the 50/200 most uncertain (label-noise avoidance);
+``margin_query_nocw`` chooses by the margin of an unweighted model, evaluates the
+balanced one.
 
 Each run writes ``benchmarks/out/al_variants/<name>_<seeds>.json`` (points and per-seed
 macro-F1). ``--compare A:B`` prints, per pair, B's mean final F1 (the target) and the
@@ -80,6 +82,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "margin_dens03": {"density": 0.3},
     "margin_skip50": {"skip": 50},
     "margin_skip200": {"skip": 200},
+    "margin_query_nocw": {"query_class_weight": None},
 }
 
 
@@ -110,6 +113,7 @@ def replay(
     diverse: int = 0,
     density: float = 0.0,
     skip: int = 0,
+    query_class_weight: str | bool | None = False,
 ) -> list[tuple[int, float]]:
     """One seed's learning curve: (labels, macro-F1 on the test set) every 50 labels."""
     y, texts, n = data.y, data.texts, len(data.y)
@@ -147,6 +151,9 @@ def replay(
             continue
         x_pool = everything[pool] if fit_all else fitted.transform(texts[pool])
         proba = fitted_model.predict_proba(x_pool)
+        if query_class_weight is not False:  # a second model, only to choose documents
+            query_model = LogisticRegression(C=c, class_weight=query_class_weight, max_iter=1000)
+            proba = query_model.fit(x_train, y[train]).predict_proba(x_pool)
         top = np.sort(proba, axis=1)
         scores = top[:, -2] - top[:, -1]  # minus the margin: higher is less certain
         if point < warm:
