@@ -1,4 +1,4 @@
-"""Why the latest model leans toward a category for one document: the words that pushed.
+"""Why the latest baseline leans toward a category for one document: the words that pushed.
 
 The window shows these as highlights in the annotate view. The fitted model is loaded
 once per run (from its skops file) and kept in a small cache.
@@ -26,8 +26,14 @@ class Explanation:
     terms: dict[int, list[tuple[str, float]]]
 
 
+#: Kinds of model with word weights to show. BERT has none: after a BERT run the
+#: highlights still come from the latest baseline (never load BERT just to explain nothing).
+EXPLAINABLE = ("baseline",)
+
+
 class ModelCache:
-    """The latest finished run's classifier, loaded on first use and reloaded after a new run."""
+    """The latest finished explainable run's classifier (the baseline's), loaded on first
+    use and reloaded after a new one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -38,7 +44,11 @@ class ModelCache:
         with project.read() as session:
             run = session.scalars(
                 select(ModelRun)
-                .where(ModelRun.status == "finished", ModelRun.artifact_path.is_not(None))
+                .where(
+                    ModelRun.status == "finished",
+                    ModelRun.artifact_path.is_not(None),
+                    ModelRun.kind.in_(EXPLAINABLE),
+                )
                 .order_by(ModelRun.id.desc())
             ).first()
         if run is None:

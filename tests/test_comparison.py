@@ -101,6 +101,12 @@ def test_baseline_then_bert_in_one_job_then_side_by_side(demo: Project, tiny_ber
     assert result.recommendation.startswith("Use ")
     with pytest.raises(LabelLoopError, match="two different runs"):
         compare_runs(demo, results[0].run_id, results[0].run_id)
+    # Explain keeps showing the baseline's words after BERT (which has none to show).
+    from core.explain import ModelCache, explain_document
+
+    explanation = explain_document(demo, 1, ModelCache())
+    assert explanation is not None and explanation.run_id == results[0].run_id
+    assert any(explanation.terms.values())
 
 
 @pytest.mark.slow
