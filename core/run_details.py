@@ -65,10 +65,11 @@ def informative_terms(
     if not run.artifact_path or not Path(run.artifact_path).exists():
         return {}
     make_classifier(run.kind)  # imports (registers) the kind
-    classifier = CLASSIFIERS[run.kind].load(Path(run.artifact_path))  # type: ignore[attr-defined]
-    top_terms = getattr(classifier, "top_terms", None)
-    if top_terms is None:
+    kind = CLASSIFIERS[run.kind]
+    if not hasattr(kind, "top_terms"):  # e.g. BERT: no word weights; do not load it at all
         return {}
+    classifier = kind.load(Path(run.artifact_path))  # type: ignore[attr-defined]
+    top_terms = classifier.top_terms
     names = _category_names(project)
     return {
         _name(names, cls): pairs
