@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 #: One colour per model kind on the learning curve (then matplotlib's cycle).
 _KIND_COLOURS = {"baseline": "#1f77b4", "transformer": "#d62728"}
+_KIND_LABELS = {"baseline": "baseline", "transformer": "BERT"}
 
 
 def draw_confusion(figure: Figure, evaluation: Mapping[str, Any], names: Mapping[str, str]) -> None:
@@ -75,7 +76,13 @@ def draw_learning_curve(
         y = [p[1] for p in points]
         errors = [[p[1] - p[2] for p in points], [p[3] - p[1] for p in points]]
         ax.errorbar(
-            x, y, yerr=errors, marker="o", capsize=4, label=kind, color=_KIND_COLOURS.get(kind)
+            x,
+            y,
+            yerr=errors,
+            marker="o",
+            capsize=4,
+            label=_KIND_LABELS.get(kind, kind),
+            color=_KIND_COLOURS.get(kind),
         )
         for p in points:
             if p[4] == selected:

@@ -52,6 +52,8 @@ CONFUSION = "confusion"
 LEARNING_CURVE = "learning_curve"
 _CHART_FILES = "PNG image (*.png);;SVG drawing (*.svg)"
 TOP_TERMS = 15
+#: How the page names each kind of model.
+MODEL_NAMES = {"baseline": "baseline", "transformer": "BERT"}
 
 
 class RunDetails:
@@ -209,7 +211,7 @@ class EvaluatePage(QWidget):
             finished = run["finished_at"] or run["started_at"]
             cells = [
                 _number(run["id"]),
-                QTableWidgetItem(run["kind"]),
+                QTableWidgetItem(MODEL_NAMES.get(run["kind"], run["kind"])),
                 QTableWidgetItem(finished.strftime("%Y-%m-%d %H:%M")),
                 _number(metrics.get("train_size", sum((run["label_counts"] or {}).values()))),
                 QTableWidgetItem(describe_metric(macro) if macro else "not evaluated"),
@@ -444,8 +446,9 @@ class EvaluatePage(QWidget):
 
 
 def _summary(run: dict[str, Any], metrics: dict[str, Any]) -> str:
+    model = MODEL_NAMES.get(run["kind"], run["kind"])
     lines = [
-        f"Run #{run['id']} ({run['kind']}), trained on {metrics.get('train_size', 0):,} labels "
+        f"Run #{run['id']} ({model}), trained on {metrics.get('train_size', 0):,} labels "
         f"in {metrics.get('seconds', 0):.1f} s."
     ]
     evaluation = metrics.get("evaluation")
