@@ -717,8 +717,9 @@ class BaselineClassifier:
             )
         if len(rounds) > 1:
             notes.append(
-                f"Of {len(candidates)} candidates, the best half after folds 1–2 ran on fold 3 "
-                f"and the best quarter on all {k} folds."
+                f"Tuning compared {len(candidates)} settings by {k}-fold cross-validation, "
+                "dropping the weaker ones early (the best half after 2 folds, the best "
+                "quarter after 3)."
             )
         reporter.report(total, total, "Trained")
         return FitReport(
