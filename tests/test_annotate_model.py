@@ -45,7 +45,7 @@ def test_explain_highlights_words_that_pushed_the_model(view, qtbot) -> None:  #
         view.set_queue("uncertain")
     view.explain_toggle.setChecked(True)
     qtbot.waitUntil(lambda: view.document.explanation.isVisibleTo(view), timeout=10_000)
-    assert view.document.explanation.text().startswith("Words that pushed the model toward ")
+    assert view.document.explanation.text().startswith("Words that pushed the baseline toward ")
     selections = view.document.text.extraSelections()
     assert selections
     text = view.document.text.toPlainText()

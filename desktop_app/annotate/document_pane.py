@@ -79,7 +79,8 @@ class DocumentPane(QWidget):
         names: dict[int, str],
         colours: dict[int, str],
     ) -> None:
-        """Highlight, in each category's colour, the words that pushed the model toward it."""
+        """Highlight, in each category's colour, the words that pushed the baseline toward it
+        (explanations come from the latest baseline run, also after a BERT run)."""
         self._explained = []
         parts = []
         for category_id, pairs in terms.items():
@@ -89,7 +90,7 @@ class DocumentPane(QWidget):
             colour.setAlpha(90)
             self._explained.extend((term, colour) for term, _ in pairs)
             parts.append(f"{names[category_id]}: {', '.join(term for term, _ in pairs[:5])}")
-        self.explanation.setText("Words that pushed the model toward " + "; ".join(parts))
+        self.explanation.setText("Words that pushed the baseline toward " + "; ".join(parts))
         self.explanation.setVisible(bool(parts))
         self._highlight()
 
