@@ -60,6 +60,18 @@ class DeviceInfo:
         flops = 6 * parameters * tokens * examples * epochs
         return flops / (self.cpu_flops * CPU_EFFICIENCY)
 
+    def estimate_prediction_seconds(
+        self,
+        documents: int,
+        parameters: float = BERT_BASE_PARAMETERS,
+        tokens: int = TYPICAL_TOKENS,
+    ) -> float | None:
+        """Rough time to predict ``documents`` on the CPU (2 FLOPs per parameter per
+        token, forward only); None on a GPU."""
+        if self.cpu_flops is None:
+            return None
+        return 2 * parameters * tokens * documents / (self.cpu_flops * CPU_EFFICIENCY)
+
 
 def detect_device() -> DeviceInfo:
     """The device ``TransformerConfig(device="auto")`` picks, with its memory."""

@@ -11,6 +11,7 @@ time estimate), is detected once in the background, since importing torch takes 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -33,7 +34,8 @@ from core.devices import DeviceInfo, detect_device
 from core.errors import LabelLoopError
 from core.jobs import format_eta
 from core.metrics import describe_metric
-from core.overview import label_counts
+from core.overview import document_count, label_counts
+from core.store.project import Project
 from core.training import SEQUENCES, TrainingResult, train_models
 from desktop_app.bert_settings import BertSettings
 from desktop_app.context import ProjectContext
@@ -50,8 +52,13 @@ MODEL_CHOICES: list[tuple[str, str]] = [
 _device: DeviceInfo | None = None
 
 
-def _detect_device_job(*, progress: Any = None, should_cancel: Any = None) -> DeviceInfo:
-    return detect_device()
+def _facts_job(project: Project) -> Callable[..., tuple[DeviceInfo, int]]:
+    """A job: the device (detected once per process) and the project's document count."""
+
+    def job(*, progress: Any = None, should_cancel: Any = None) -> tuple[DeviceInfo, int]:
+        return _device or detect_device(), document_count(project)
+
+    return job
 
 
 EXPLANATION = (
@@ -134,6 +141,7 @@ class TrainPage(QWidget):
         self.device_label = QLabel("Looking for a GPU…")
         self.device_label.setWordWrap(True)
         self._device_job: JobHandle | None = None
+        self._documents = 0
 
         self.counts_table = QTableWidget(0, 3)
         self.counts_table.setHorizontalHeaderLabels(
@@ -235,17 +243,19 @@ class TrainPage(QWidget):
 
     def _detect_device(self) -> None:
         if _device is not None:
-            self._device_known(_device)
-        elif self._device_job is None:
-            handle = self.context.runner.run("Looking for a GPU", _detect_device_job)
+            self._device_known((_device, self._documents))
+        if self._device_job is None:  # the document count may have changed: ask again
+            job = _facts_job(self.context.project)
+            handle = self.context.runner.run("Looking for a GPU", job)
             handle.returned.connect(self._device_known)
             handle.errored.connect(self._device_failed)
             handle.finished.connect(self._device_job_finished)
             self._device_job = handle
 
-    def _device_known(self, device: DeviceInfo) -> None:
+    def _device_known(self, facts: tuple[DeviceInfo, int]) -> None:
         global _device
-        _device = device
+        _device, self._documents = facts
+        device = _device
         if device.is_gpu and not self._user_chose and not self.is_training():
             self.model_combo.setCurrentIndex(self.model_combo.findData("baseline-then-transformer"))
         self._update_device_note()
@@ -269,11 +279,16 @@ class TrainPage(QWidget):
             seconds = device.estimate_seconds(
                 max(train, 1), settings.epochs(), tokens=settings.max_length()
             )
-            if seconds is not None:
+            predicting = device.estimate_prediction_seconds(
+                self._documents, tokens=settings.max_length()
+            )
+            if seconds is not None and predicting is not None:
                 text += (
                     f" Rough estimate for BERTje on {train:,} labels, at most "
                     f"{settings.epochs()} epochs of up to {settings.max_length()} tokens: "
-                    f"up to {format_eta(seconds)}. The baseline takes seconds."
+                    f"training up to {format_eta(seconds)}, then predicting all "
+                    f"{self._documents:,} documents up to {format_eta(predicting)}. "
+                    "The baseline takes seconds."
                 )
         self.device_label.setText(text)
 

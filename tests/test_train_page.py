@@ -54,6 +54,7 @@ def test_the_page_shows_the_model_and_the_label_counts(qtbot, demo: Project) -> 
     # On a CPU the page says so, with a rough time for BERT on the current labels.
     assert "No GPU found: BERT would train on the CPU" in page.device_label.text()
     assert "Rough estimate for BERTje on 100 labels, at most 10 epochs" in page.device_label.text()
+    assert "then predicting all 450 documents up to " in page.device_label.text()
     page.model_combo.setCurrentIndex(1)
     assert page.bert_settings.isVisible()
     assert page.plan() == [
