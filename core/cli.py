@@ -314,13 +314,13 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from core.simulate import DEFAULT_STRATEGY, read_labelled_file, simulate
+    from core.simulate import DEFAULT_STRATEGY, simulate_file
 
-    options = {"encoding": args.encoding} if args.encoding else {}
-    texts, labels, skipped = read_labelled_file(args.file, args.text_col, args.label_col, **options)
-    result = simulate(
-        texts,
-        labels,
+    result = simulate_file(
+        args.file,
+        args.text_col,
+        args.label_col,
+        reader_options={"encoding": args.encoding} if args.encoding else None,
         strategies=args.strategy or ("random", DEFAULT_STRATEGY),
         seeds=args.seeds,
         initial=args.initial,
@@ -332,8 +332,6 @@ def _simulate(args: argparse.Namespace) -> int:
         progress=_terminal_progress(),
     )
     _clear_progress()
-    if skipped:
-        result.notes.append(f"Skipped {skipped:,} rows without a text or a label.")
     if args.out:
         result.write_csv(args.out)
     if args.json:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from core.errors import LabelLoopError
 from core.metrics import Evaluation, McNemarResult, evaluate, mcnemar
+from core.reports import model_name
 from core.store.project import Project
 from core.store.schema import ModelRun, Prediction
 from core.training_data import training_data
@@ -28,8 +29,6 @@ from core.training_data import training_data
 #: Below this p-value (McNemar) or with a difference interval excluding 0, a run is "better".
 SIGNIFICANCE = 0.05
 _CHUNK = 30_000
-
-KIND_NAMES = {"baseline": "the baseline", "transformer": "BERT"}
 
 
 @dataclass(frozen=True)
@@ -296,7 +295,7 @@ def recommend(comparison: RunComparison) -> str:
 
 
 def _short(summary: RunSummary) -> str:
-    return f"{KIND_NAMES.get(summary.kind, summary.kind)} (run #{summary.run_id})"
+    return f"{model_name(summary.kind, article=True)} (run #{summary.run_id})"
 
 
 def comparison_as_dict(comparison: RunComparison) -> dict[str, Any]:

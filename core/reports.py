@@ -6,6 +6,30 @@ from typing import Any
 
 from core.metrics import describe_metric
 
+#: How people are told which kind of model a run is.
+MODEL_NAMES = {"baseline": "baseline", "transformer": "BERT"}
+
+
+def model_name(kind: str, *, article: bool = False, heading: bool = False) -> str:
+    """``"baseline"`` / ``"BERT"``; ``article`` gives "the baseline", ``heading`` a capital."""
+    name = MODEL_NAMES.get(kind, kind)
+    if article and kind == "baseline":
+        name = f"the {name}"
+    return name[:1].upper() + name[1:] if heading else name
+
+
+def describe_cross_validation(metrics: dict[str, Any]) -> str | None:
+    """The cross-validated estimate in one sentence, named as such; None without one."""
+    cv = metrics.get("cross_validation") or {}
+    if "cv_macro_f1_mean" not in cv:
+        return None
+    folds = f"{cv['cv_folds']}-fold " if "cv_folds" in cv else ""
+    spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""
+    return (
+        f"Cross-validated estimate on the training labels ({folds}cross-validation, "
+        f"not the evaluation): macro-F1 {cv['cv_macro_f1_mean']:.2f}{spread}."
+    )
+
 
 def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
     """What a run learned and how well it does, with intervals, in a few lines."""
@@ -15,14 +39,9 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
         f"in {metrics.get('seconds', 0):.1f} s."
     ]
     lines += [f"Note: {note}" for note in metrics.get("notes") or []]
-    cv = metrics.get("cross_validation") or {}
-    if "cv_macro_f1_mean" in cv:
-        spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""
-        folds = f" ({cv['cv_folds']}-fold)" if "cv_folds" in cv else ""
-        lines.append(
-            f"Cross-validated macro-F1{folds} on the training labels (an estimate, not the "
-            f"evaluation): {cv['cv_macro_f1_mean']:.2f}{spread}."
-        )
+    cv = describe_cross_validation(metrics)
+    if cv:
+        lines.append(cv)
     evaluation = metrics.get("evaluation")
     if not evaluation:
         lines.append(

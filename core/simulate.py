@@ -404,6 +404,28 @@ def simulate(
     return result
 
 
+def simulate_file(
+    path: str | Path,
+    text_col: str,
+    label_col: str,
+    *,
+    reader_options: dict[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+    **settings: Any,
+) -> SimulationResult:
+    """:func:`simulate` on a labelled file (``settings`` as for :func:`simulate`); the
+    result notes how many rows had no text or label and were skipped."""
+    reporter = ProgressReporter(progress, should_cancel)
+    reporter.report(0, 0, f"Reading {Path(path).name}")
+    texts, labels, skipped = read_labelled_file(path, text_col, label_col, **(reader_options or {}))
+    reporter.check_cancel()
+    result = simulate(texts, labels, progress=progress, should_cancel=should_cancel, **settings)
+    if skipped:
+        result.notes.append(f"Skipped {skipped:,} rows without a text or a label.")
+    return result
+
+
 def _summarise(
     curves: list[CurvePoint], strategies: list[str], seeds: list[int], points: list[int]
 ) -> dict[str, StrategySummary]:
@@ -447,4 +469,5 @@ __all__ = [
     "StrategySummary",
     "read_labelled_file",
     "simulate",
+    "simulate_file",
 ]

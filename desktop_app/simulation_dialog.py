@@ -39,10 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.active_learning import strategy_choices
-from core.errors import Cancelled, LabelLoopError
+from core.errors import LabelLoopError
 from core.ingest.readers import FORMATS
-from core.jobs import CancelCheck, Progress, ProgressCallback
+from core.jobs import CancelCheck, ProgressCallback
 from core.simulate import SimulationResult, StrategySummary
+from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.evaluate.charts import draw_simulation
 from desktop_app.import_wizard.columns import LABEL_NAMES, TEXT_NAMES, guess_column
 from desktop_app.job_progress import JobProgress
@@ -54,7 +55,6 @@ _LABELLED_FILES = (
     "Labelled files (" + " ".join(f"*{suffix}" for suffix in FORMATS) + ");;All files (*)"
 )
 _CURVES_FILES = "Curves CSV (*.csv);;All files (*)"
-_CHART_FILES = "PNG image (*.png);;SVG drawing (*.svg)"
 
 
 @dataclass(frozen=True)
@@ -105,18 +105,12 @@ def run_simulation(
     should_cancel: CancelCheck | None = None,
 ) -> Curves:
     """Read the labelled file and simulate; one job, cancellable between rounds."""
-    from core.simulate import read_labelled_file, simulate
+    from core.simulate import simulate_file
 
-    if progress is not None:
-        progress(Progress(0, 0, f"Reading {settings.path.name}…"))
-    texts, labels, skipped = read_labelled_file(
-        settings.path, settings.text_col, settings.label_col
-    )
-    if should_cancel is not None and should_cancel():
-        raise Cancelled()
-    result = simulate(
-        texts,
-        labels,
+    result = simulate_file(
+        settings.path,
+        settings.text_col,
+        settings.label_col,
         strategies=settings.strategies,
         seeds=settings.seeds,
         initial=settings.initial,
@@ -126,8 +120,6 @@ def run_simulation(
         progress=progress,
         should_cancel=should_cancel,
     )
-    if skipped:
-        result.notes.append(f"Skipped {skipped:,} rows without a text or a label.")
     return Curves(result.summary, result.target_f1, len(result.seeds), result.describe(), result)
 
 
@@ -415,11 +407,7 @@ class SimulationDialog(QDialog):
 
     def save_chart(self, path: Path) -> Path:
         """Save the chart; the suffix (.png or .svg, else .png) picks the format."""
-        path = Path(path)
-        if path.suffix.lower() not in (".png", ".svg"):
-            path = path.with_suffix(".png")
-        self.figure.savefig(path, dpi=200 if path.suffix.lower() == ".png" else "figure")
-        return path
+        return save_figure(self.figure, path)
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Labelled file", "", _LABELLED_FILES)
@@ -438,13 +426,9 @@ class SimulationDialog(QDialog):
             self.save_curves(Path(path))
 
     def _choose_export_chart(self) -> None:
-        default = str(self._default_path("simulation.png"))
-        path, chosen = QFileDialog.getSaveFileName(self, "Export chart", default, _CHART_FILES)
-        if not path:
+        target = ask_chart_path(self, self._default_path("simulation.png"))
+        if target is None:
             return
-        target = Path(path)
-        if target.suffix.lower() not in (".png", ".svg"):
-            target = target.with_suffix(".svg" if "svg" in chosen.lower() else ".png")
         try:
             self.save_chart(target)
         except OSError as error:

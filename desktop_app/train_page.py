@@ -35,6 +35,7 @@ from core.errors import LabelLoopError
 from core.jobs import format_eta
 from core.metrics import describe_metric
 from core.overview import document_count, label_counts
+from core.reports import describe_cross_validation, model_name
 from core.store.project import Project
 from core.training import SEQUENCES, TrainingResult, train_models
 from desktop_app.bert_settings import BertSettings
@@ -73,7 +74,7 @@ EXPLANATION = (
 def describe_result(result: TrainingResult) -> str:
     """A finished run in a few plain sentences (the evaluation first, then the CV estimate)."""
     metrics = result.metrics
-    model = {"baseline": "the baseline", "transformer": "BERT"}.get(result.kind, result.kind)
+    model = model_name(result.kind, article=True)
     lines = [
         f"Run #{result.run_id} ({model}) finished in {format_duration(result.seconds)}, "
         f"trained on {metrics.get('train_size', 0):,} labelled documents."
@@ -88,14 +89,9 @@ def describe_result(result: TrainingResult) -> str:
         lines.append(
             "No evaluation sample labelled yet: draw one and label it to measure the model."
         )
-    cv = metrics.get("cross_validation") or {}
-    if "cv_macro_f1_mean" in cv:
-        folds = f"{cv['cv_folds']}-fold " if "cv_folds" in cv else ""
-        spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""
-        lines.append(
-            f"Cross-validated estimate on the training labels ({folds}cross-validation, "
-            f"not the evaluation): macro-F1 {cv['cv_macro_f1_mean']:.2f}{spread}."
-        )
+    cv = describe_cross_validation(metrics)
+    if cv:
+        lines.append(cv)
     lines += [f"Note: {note}" for note in metrics.get("notes") or []]
     lines.append("See the Evaluate page for the details.")
     return "\n".join(lines)

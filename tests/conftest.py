@@ -49,11 +49,9 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo(demo_copy: Path, tmp_path: Path) -> Iterator[Project]:
     """A private copy of the demo project (450 texts, 100 train + 100 evaluation labels)."""
-    import shutil
+    from projects import open_copy
 
-    target = tmp_path / "demo.labelloop"
-    shutil.copy(demo_copy, target)
-    project = Project.open(target)
+    project = open_copy(demo_copy, tmp_path)
     yield project
     project.close()
 

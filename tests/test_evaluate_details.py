@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from projects import open_copy
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
@@ -40,11 +41,7 @@ def trained_twice(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo(trained_twice: Path, tmp_path: Path) -> Iterator[Project]:
-    path = tmp_path / trained_twice.name
-    shutil.copy(trained_twice, path)
-    models = trained_twice.with_name(f"{trained_twice.stem}.models")
-    shutil.copytree(models, path.with_name(models.name))
-    project = Project.open(path)
+    project = open_copy(trained_twice, tmp_path)
     yield project
     project.close()
 

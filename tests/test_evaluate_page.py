@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from projects import open_copy
 
 from core.comparison import better
 from core.demo import build_demo_project
@@ -38,11 +38,7 @@ def trained_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo(trained_demo: Path, tmp_path: Path) -> Iterator[Project]:
     """A private copy of the trained demo (with its models folder)."""
-    path = tmp_path / trained_demo.name
-    shutil.copy(trained_demo, path)
-    models = trained_demo.with_name(f"{trained_demo.stem}.models")
-    shutil.copytree(models, path.with_name(models.name))
-    project = Project.open(path)
+    project = open_copy(trained_demo, tmp_path)
     yield project
     project.close()
 

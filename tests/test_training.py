@@ -115,7 +115,7 @@ def test_cli_train_prints_metrics_with_intervals(demo: Project) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "On the evaluation sample (100 documents, 95% intervals): macro-F1 0." in result.stdout
-    assert "Cross-validated macro-F1" in result.stdout
+    assert "Cross-validated estimate on the training labels (5-fold" in result.stdout
     as_json = subprocess.run(
         [sys.executable, "-m", "desktop_app.launcher", "train", path, "--json"],
         capture_output=True, text=True, timeout=300,

@@ -51,6 +51,29 @@ _DOCUMENT_COLUMNS = ("id", "external_id", "text", "source", "import_id", "meta",
 _REPLACED_COLUMNS = ("id", "text", "source", "import_id", "meta", "content_hash")
 _REPLACING = "temp.labelloop_import_replacing"
 
+
+def _insert_many(
+    cursor: Any, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]], size: int
+) -> None:
+    """Insert ``rows`` (dicts keyed by column) into ``table``, ``size`` rows per
+    multi-row ``INSERT`` statement (see ``_ChunkWriter._insert_documents`` for why).
+    ``meta`` is stored as SQLAlchemy's JSON type writes it: ``json.dumps`` of the value."""
+    placeholders = "(" + ", ".join("?" * len(columns)) + ")"
+    names = ", ".join(columns)
+    meta_at = columns.index("meta")
+    for first in range(0, len(rows), size):
+        part = rows[first : first + size]
+        parameters: list[Any] = []
+        for row in part:
+            values = [row[column] for column in columns]
+            values[meta_at] = json.dumps(values[meta_at]) if values[meta_at] else "{}"
+            parameters += values
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholders] * len(part))}",
+            parameters,
+        )
+
+
 _PURPOSE_WORDS = {
     "": None,
     "train": "train",
@@ -370,29 +393,9 @@ class _ChunkWriter:
         # Even statements (not full ones and a small rest), so every segment is as large.
         statements = -(-len(rows) // self.rows_per_insert)  # ceiling division
         size = -(-len(rows) // statements)
-        placeholders = "(" + ", ".join("?" * len(_DOCUMENT_COLUMNS)) + ")"
         cursor = self.driver.cursor()
         try:
-            for first in range(0, len(rows), size):
-                part = rows[first : first + size]
-                parameters: list[Any] = []
-                for row in part:
-                    meta = row["meta"]
-                    parameters += (
-                        row["id"],
-                        row["external_id"],
-                        row["text"],
-                        row["source"],
-                        row["import_id"],
-                        # What SQLAlchemy's JSON type stores: json.dumps of the value.
-                        json.dumps(meta) if meta else "{}",
-                        row["content_hash"],
-                    )
-                cursor.execute(
-                    f"INSERT INTO documents ({', '.join(_DOCUMENT_COLUMNS)}) "
-                    f"VALUES {', '.join([placeholders] * len(part))}",
-                    parameters,
-                )
+            _insert_many(cursor, "documents", _DOCUMENT_COLUMNS, rows, size)
         finally:
             cursor.close()
 
@@ -416,25 +419,7 @@ class _ChunkWriter:
                 f"CREATE TEMP TABLE {_REPLACING} (id INTEGER PRIMARY KEY, text TEXT, "
                 "source TEXT, import_id INTEGER, meta TEXT, content_hash TEXT)"
             )
-            placeholders = "(" + ", ".join("?" * len(_REPLACED_COLUMNS)) + ")"
-            for first in range(0, len(rows), self.rows_per_insert):
-                part = rows[first : first + self.rows_per_insert]
-                parameters: list[Any] = []
-                for row in part:
-                    meta = row["meta"]
-                    parameters += (
-                        row["id"],
-                        row["text"],
-                        row["source"],
-                        row["import_id"],
-                        json.dumps(meta) if meta else "{}",  # as in _insert_documents
-                        row["content_hash"],
-                    )
-                cursor.execute(
-                    f"INSERT INTO {_REPLACING} ({', '.join(_REPLACED_COLUMNS)}) "
-                    f"VALUES {', '.join([placeholders] * len(part))}",
-                    parameters,
-                )
+            _insert_many(cursor, _REPLACING, _REPLACED_COLUMNS, rows, self.rows_per_insert)
             updated = ", ".join(_REPLACED_COLUMNS[1:])
             cursor.execute(
                 f"UPDATE documents SET ({updated}) = "

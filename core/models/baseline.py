@@ -886,9 +886,7 @@ class BaselineClassifier:
         vectorizer, model = self._fitted()
         row = vectorizer.transform([text])
         columns, values = row.indices, row.data
-        coef = model.coef_
-        if coef.shape[0] == 1:  # binary: one coefficient row, for the second class
-            coef = np.vstack([-coef[0], coef[0]])
+        coef = _class_coefficients(model)
         names = vectorizer.feature_names()
         explanation: dict[str, list[tuple[str, float]]] = {}
         for k, name in enumerate(self.classes_):
@@ -902,9 +900,7 @@ class BaselineClassifier:
     def top_terms(self, top: int = 15) -> dict[str, list[tuple[str, float]]]:
         """Per class, the features with the largest positive coefficients, largest first."""
         vectorizer, model = self._fitted()
-        coef = model.coef_
-        if coef.shape[0] == 1:  # binary: one coefficient row, for the second class
-            coef = np.vstack([-coef[0], coef[0]])
+        coef = _class_coefficients(model)
         names = vectorizer.feature_names()
         terms: dict[str, list[tuple[str, float]]] = {}
         for k, name in enumerate(self.classes_):
@@ -958,3 +954,12 @@ class BaselineClassifier:
 
 def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _class_coefficients(model: LogisticRegression) -> np.ndarray:
+    """One row of coefficients per class (a binary model has one row, for the second class:
+    the first class's is its negation)."""
+    coef = model.coef_
+    if coef.shape[0] == 1:
+        coef = np.vstack([-coef[0], coef[0]])
+    return coef

@@ -14,12 +14,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from core.reports import model_name
+
 if TYPE_CHECKING:
     from core.simulate import StrategySummary
 
 #: One colour per model kind on the learning curve (then matplotlib's cycle).
 _KIND_COLOURS = {"baseline": "#1f77b4", "transformer": "#d62728"}
-_KIND_LABELS = {"baseline": "baseline", "transformer": "BERT"}
 
 
 def draw_confusion(figure: Figure, evaluation: Mapping[str, Any], names: Mapping[str, str]) -> None:
@@ -81,7 +82,7 @@ def draw_learning_curve(
             yerr=errors,
             marker="o",
             capsize=4,
-            label=_KIND_LABELS.get(kind, kind),
+            label=model_name(kind),
             color=_KIND_COLOURS.get(kind),
         )
         for p in points:

@@ -29,6 +29,7 @@ from core.comparison import RunComparison, better, compare_runs, describe_cost
 from core.errors import LabelLoopError
 from core.jobs import CancelCheck
 from core.metrics import describe_metric
+from core.reports import model_name
 from desktop_app.context import ProjectContext
 from desktop_app.worker import JobHandle
 
@@ -121,7 +122,7 @@ class ComparisonView(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for run in reversed(runs):
-                combo.addItem(f"#{run['id']} {_kind_title(run['kind'])}", run["id"])
+                combo.addItem(f"#{run['id']} {model_name(run['kind'])}", run["id"])
             combo.blockSignals(False)
         pair = keep if keep and not new_run and set(keep) <= set(ids) else default_pair(runs)
         self._select(self.first_combo, pair[0] if pair else None)
@@ -239,7 +240,7 @@ class ComparisonView(QWidget):
     def _fill_table(self, comparison: RunComparison) -> None:
         a, b = comparison.first, comparison.second
         table = self.table
-        left, right = (f"{_kind_title(r.kind, heading=True)} #{r.run_id}" for r in (a, b))
+        left, right = (f"{model_name(r.kind, heading=True)} #{r.run_id}" for r in (a, b))
         table.setHorizontalHeaderLabels(
             ["Category"]
             + [f"{left}\n{m}" for m in ("precision", "recall", "F1")]
@@ -280,8 +281,3 @@ def default_pair(runs: list[dict[str, Any]]) -> tuple[int, int] | None:
     if len(runs) >= 2:
         return runs[-2]["id"], runs[-1]["id"]
     return None
-
-
-def _kind_title(kind: str, *, heading: bool = False) -> str:
-    title = {"baseline": "baseline", "transformer": "BERT"}.get(kind, kind)
-    return title[:1].upper() + title[1:] if heading else title

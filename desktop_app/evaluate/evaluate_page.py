@@ -25,7 +25,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -42,7 +41,9 @@ from core.errors import Cancelled
 from core.jobs import CancelCheck
 from core.metrics import describe_metric
 from core.overview import finished_runs
+from core.reports import describe_cross_validation, model_name
 from core.run_details import Misclassified, informative_terms, misclassified
+from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate.charts import draw_confusion, draw_learning_curve
 from desktop_app.evaluate.comparison_view import ComparisonView
@@ -50,10 +51,7 @@ from desktop_app.worker import JobHandle
 
 CONFUSION = "confusion"
 LEARNING_CURVE = "learning_curve"
-_CHART_FILES = "PNG image (*.png);;SVG drawing (*.svg)"
 TOP_TERMS = 15
-#: How the page names each kind of model.
-MODEL_NAMES = {"baseline": "baseline", "transformer": "BERT"}
 
 
 class RunDetails:
@@ -211,7 +209,7 @@ class EvaluatePage(QWidget):
             finished = run["finished_at"] or run["started_at"]
             cells = [
                 _number(run["id"]),
-                QTableWidgetItem(MODEL_NAMES.get(run["kind"], run["kind"])),
+                QTableWidgetItem(model_name(run["kind"])),
                 QTableWidgetItem(finished.strftime("%Y-%m-%d %H:%M")),
                 _number(metrics.get("train_size", sum((run["label_counts"] or {}).values()))),
                 QTableWidgetItem(describe_metric(macro) if macro else "not evaluated"),
@@ -423,11 +421,7 @@ class EvaluatePage(QWidget):
 
     def save_chart(self, path: Path, chart: str | None = None) -> Path:
         """Save a chart to ``path``; the suffix (.png or .svg, else .png) picks the format."""
-        path = Path(path)
-        if path.suffix.lower() not in (".png", ".svg"):
-            path = path.with_suffix(".png")
-        self.figure(chart).savefig(path, dpi=200 if path.suffix.lower() == ".png" else "figure")
-        return path
+        return save_figure(self.figure(chart), path)
 
     def _export_chart(self) -> None:
         run_id = self.selected_run_id()
@@ -435,18 +429,13 @@ class EvaluatePage(QWidget):
         if chart is None:
             return
         stem = f"run-{run_id}-confusion" if chart == CONFUSION else "learning-curve"
-        default = str(self.context.project.path.with_name(f"{stem}.png"))
-        path, chosen = QFileDialog.getSaveFileName(self, "Export chart", default, _CHART_FILES)
-        if not path:
-            return
-        target = Path(path)
-        if target.suffix.lower() not in (".png", ".svg"):
-            target = target.with_suffix(".svg" if "svg" in chosen.lower() else ".png")
-        self.save_chart(target, chart)
+        target = ask_chart_path(self, self.context.project.path.with_name(f"{stem}.png"))
+        if target is not None:
+            self.save_chart(target, chart)
 
 
 def _summary(run: dict[str, Any], metrics: dict[str, Any]) -> str:
-    model = MODEL_NAMES.get(run["kind"], run["kind"])
+    model = model_name(run["kind"])
     lines = [
         f"Run #{run['id']} ({model}), trained on {metrics.get('train_size', 0):,} labels "
         f"in {metrics.get('seconds', 0):.1f} s."
@@ -462,13 +451,9 @@ def _summary(run: dict[str, Any], metrics: dict[str, Any]) -> str:
     else:
         lines.append("This run had no evaluation sample, so it could not be measured.")
     lines += [f"Note: {note}" for note in metrics.get("notes") or []]
-    cv = metrics.get("cross_validation") or {}
-    if "cv_macro_f1_mean" in cv:
-        spread = f" ± {cv['cv_macro_f1_std']:.2f}" if "cv_macro_f1_std" in cv else ""
-        lines.append(
-            f"Cross-validated estimate on the training labels (not the evaluation): "
-            f"macro-F1 {cv['cv_macro_f1_mean']:.2f}{spread}."
-        )
+    cv = describe_cross_validation(metrics)
+    if cv:
+        lines.append(cv)
     return "\n".join(lines)
 
 
