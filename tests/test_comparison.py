@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -68,7 +69,15 @@ def test_no_detectable_difference_recommends_the_cheaper_model() -> None:
     assert result.macro_f1_difference["low"] < 0 < result.macro_f1_difference["high"]
     sentence = recommend(result)
     assert sentence.startswith("Use the baseline (run #1): on these 200 evaluation documents")
+    assert "the baseline (run #1, macro-F1 0.90) and BERT (run #2, 0.90)" in sentence
     assert "cannot be told apart" in sentence
+    assert sentence.endswith(
+        "the baseline took 3.0 s on the CPU against 10 min on NVIDIA H100 80GB HBM3."
+    )
+    both_on_cpu = dataclasses.replace(
+        result, second=dataclasses.replace(result.second, device="cpu", device_name="CPU")
+    )
+    assert recommend(both_on_cpu).endswith("took 3.0 s against 10 min, both on the CPU.")
 
 
 def test_durations_read_like_people_write_them() -> None:

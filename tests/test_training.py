@@ -15,7 +15,7 @@ from core.labelling import LabellingSession
 from core.models import TooFewLabelsError
 from core.queues import QueueRequest, make_queue
 from core.store.project import Project
-from core.store.schema import Document, EvaluationSample, ModelRun, Prediction
+from core.store.schema import Category, Document, EvaluationSample, ModelRun, Prediction
 from core.training import models_folder, predict_with_run, train_model
 
 pytestmark = pytest.mark.slow
@@ -39,10 +39,13 @@ def test_training_measures_on_the_evaluation_sample_and_predicts_everything(demo
         assert run.seed == 0 and "scikit-learn" in run.library_versions
         assert sum(run.label_counts.values()) == 100
         assert session.scalar(select(func.count()).select_from(Prediction)) == 450
-        probabilities, stored = session.execute(
-            select(Prediction.probabilities, Prediction.uncertainty)
+        category_id, probabilities, stored = session.execute(
+            select(Prediction.category_id, Prediction.probabilities, Prediction.uncertainty)
         ).first()
         assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+        # Keyed by category id; the stored label is the most probable category.
+        assert {int(k) for k in probabilities} == set(session.scalars(select(Category.id)))
+        assert int(max(probabilities, key=probabilities.get)) == category_id
         # The stored uncertainty orders like the default strategy: 1 − (p1 − p2).
         first, second = sorted(probabilities.values(), reverse=True)[:2]
         assert stored == pytest.approx(1 - (first - second), abs=1e-5)
