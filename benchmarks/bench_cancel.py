@@ -11,8 +11,9 @@ Two parts, each cancelling at several moments and timing how long after the requ
   ``bench_browser.py`` (as ``bench_scoring.py``): gathering labels, fitting, predicting and
   writing, cancelled 1 s to 30 s in. Besides when the job stopped working, it times when
   ``train_model`` returned, that is after the partial run's predictions were deleted:
-  the moment the window can say "Cancelled". Then it times the next job's first step,
-  deleting the cancelled runs' partial predictions in short transactions.
+  the moment the window can say "Cancelled". Each job starts by deleting the previous
+  cancelled run's partial predictions, so some requests land in that step; at the end
+  the script times that step on its own.
 
 "stopped" is the first cancel check that saw the request; the job raises ``Cancelled``
 there. Runs in a worker thread, as in the window, with the request from the main thread.

@@ -36,7 +36,7 @@ from core.models import Classifier, ClassifierConfig, check_labels, make_classif
 from core.models.base import config_for, library_versions
 from core.models.distributed import is_main_process
 from core.store.project import Project
-from core.store.schema import Document, ModelRun, utcnow
+from core.store.schema import Document, ModelRun, Prediction, utcnow
 from core.training_data import training_data
 
 PREDICT_BATCH = 10_000
@@ -80,7 +80,9 @@ def train_model(
         if kind == "transformer":
             classifier.fit(data.train.texts, data.train.labels, should_cancel=should_cancel)
         return TrainingResult(0, kind, {}, time.perf_counter() - started)
-    purge_unfinished_predictions(project, should_cancel=should_cancel)
+    purge_unfinished_predictions(
+        project, progress=scaled(progress, 0.0, 0.02), should_cancel=should_cancel
+    )
     run_id = _start_run(project, kind, data.train.counts(data.category_names), seed)
     try:
         fit = classifier.fit(
@@ -253,21 +255,34 @@ PURGE_BATCH = 10_000
 
 
 def purge_unfinished_predictions(
-    project: Project, *, should_cancel: CancelCheck | None = None
+    project: Project,
+    *,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
 ) -> int:
     """Delete the predictions of cancelled and failed runs, ``PURGE_BATCH`` rows per
     short write transaction so that labels saved meanwhile hardly wait. Returns the
     number of rows deleted. Runs still 'running' are left alone: another process (the
     command line) may be training."""
-    deleted = 0
     with project.read() as session:
         runs = list(
-            session.scalars(select(ModelRun.id).where(ModelRun.status.in_(("cancelled", "failed"))))
+            session.scalars(
+                text(
+                    "SELECT id FROM model_runs AS r WHERE status IN ('cancelled', 'failed') "
+                    "AND EXISTS (SELECT 1 FROM predictions WHERE run_id = r.id)"
+                )
+            )
         )
+        if not runs:
+            return 0
+        total = session.scalar(
+            select(func.count()).select_from(Prediction).where(Prediction.run_id.in_(runs))
+        )
+    reporter = ProgressReporter(progress, should_cancel)
+    deleted = 0
     for run_id in runs:
         while True:
-            if should_cancel is not None and should_cancel():
-                raise Cancelled()
+            reporter.report(deleted, total or 1, "Removing the predictions of a cancelled run")
             with project.write() as session:
                 count = session.execute(
                     text(

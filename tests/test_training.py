@@ -90,7 +90,9 @@ def test_a_run_cancelled_while_predicting_is_ignored_then_cleared_by_the_next(
     assert make_queue("uncertain").next_ids(demo, QueueRequest(coder="anna")) == []
 
     monkeypatch.setattr(training, "PURGE_BATCH", 30)  # several short transactions
-    result = train_model(demo, "baseline")
+    reports: list[Progress] = []
+    result = train_model(demo, "baseline", progress=reports.append)
+    assert any(r.message == "Removing the predictions of a cancelled run" for r in reports)
     with demo.read() as session:
         runs = session.execute(select(Prediction.run_id, func.count()).group_by(Prediction.run_id))
         assert dict(runs.all()) == {result.run_id: 450}
