@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from core.labels import delete_label, write_label
 from core.queues import QueueRequest, QueueStrategy
+from core.skips import record_skip
 from core.store.project import Project
 from core.store.schema import (
     Annotation,
@@ -109,7 +110,14 @@ class LabellingSession:
         return self._forward()
 
     def skip(self) -> SessionState:
-        """Leave the shown document unlabelled and show the next one."""
+        """Leave the shown document unlabelled and show the next one. An unlabelled
+        training document is recorded as skipped by this coder, so their training queues
+        leave it out from now on (``core.skips``)."""
+        current = self._current_id()
+        if current is not None:
+            with self.project.write() as session:
+                if self._coder_annotation(session, current) is None:
+                    record_skip(session, current, self.coder)
         return self._forward()
 
     def back(self) -> SessionState:

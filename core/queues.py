@@ -20,9 +20,12 @@ from core.search import fts_query
 from core.store.project import Project
 from core.store.schema import Document
 
+# Unlabelled, outside the evaluation sample, and not skipped by this coder (core.skips);
+# every query using it binds :coder.
 _UNLABELLED = (
     "NOT EXISTS (SELECT 1 FROM annotations AS a WHERE a.document_id = d.id) "
-    "AND NOT EXISTS (SELECT 1 FROM evaluation_sample AS e WHERE e.document_id = d.id)"
+    "AND NOT EXISTS (SELECT 1 FROM evaluation_sample AS e WHERE e.document_id = d.id) "
+    "AND NOT EXISTS (SELECT 1 FROM skips AS s WHERE s.document_id = d.id AND s.coder = :coder)"
 )
 
 
@@ -102,7 +105,8 @@ class RandomOrder:
                         text(
                             f"SELECT d.id FROM documents AS d WHERE d.id IN "
                             f"({','.join(map(str, guesses))}) AND {_UNLABELLED}"
-                        )
+                        ),
+                        {"coder": request.coder},
                     )
                 )
                 self._rng.shuffle(found)
@@ -114,7 +118,7 @@ class RandomOrder:
                     f"SELECT d.id FROM documents AS d WHERE {_UNLABELLED}"
                     f"{_excluding(request.exclude | set(found))} ORDER BY random() LIMIT :n"
                 ),
-                {"n": request.size - len(found)},
+                {"n": request.size - len(found), "coder": request.coder},
             )
             return found + list(rest)
 
@@ -132,6 +136,7 @@ class FileOrder:
             f"SELECT d.id FROM documents AS d WHERE {_UNLABELLED}"
             f"{_excluding(request.exclude)} ORDER BY d.id LIMIT :n",
             n=request.size,
+            coder=request.coder,
         )
 
 
@@ -156,6 +161,7 @@ class SearchMatches:
             f"{_excluding(request.exclude)} ORDER BY f.rank LIMIT :n",
             q=self._match,
             n=request.size,
+            coder=request.coder,
         )
 
 
@@ -207,6 +213,7 @@ class MostUncertain:
             f"{_excluding(request.exclude)} ORDER BY p.uncertainty DESC LIMIT :n",
             run=run,
             n=request.size,
+            coder=request.coder,
         )
 
 
@@ -234,4 +241,5 @@ class PredictedAs:
             run=run,
             category=self.category_id,
             n=request.size,
+            coder=request.coder,
         )

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core.demo import open_demo_project
 from core.errors import LabelLoopError
 from core.export import EXPORT_FORMATS, export_documents
+from core.skips import bring_back
 from core.store.project import SUFFIX, Project
 from desktop_app import settings
 from desktop_app.context import ProjectContext
@@ -108,6 +109,9 @@ class MainWindow(QMainWindow):
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         coder = self.menuBar().addMenu("&Coder")
         self._action(coder, "&Switch coder…", self.ask_coder)
+        self.bring_back_action = self._action(
+            coder, "&Bring back the documents I skipped", self.bring_back_skipped
+        )
         tools = self.menuBar().addMenu("&Tools")
         self._action(tools, "Simulate &active learning…", self.show_simulation)
         help_menu = self.menuBar().addMenu("&Help")
@@ -115,7 +119,12 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         is_open = self.context is not None
-        for action in (self.import_action, self.export_action, self.close_action):
+        for action in (
+            self.import_action,
+            self.export_action,
+            self.close_action,
+            self.bring_back_action,
+        ):
             action.setEnabled(is_open)
         coder = self.context.coder if self.context else settings.coder_name()
         self.coder_label.setText(f"Coder: {coder}" if coder else "")
@@ -202,6 +211,23 @@ class MainWindow(QMainWindow):
             if self.context is not None:
                 self.context.set_coder(name)
             self._update_actions()
+
+    def bring_back_skipped(self) -> None:
+        """Return the documents this coder skipped to their training queues."""
+        if self.context is None:
+            return
+        context = self.context
+        handle = self.runner.run(
+            "Bringing back skipped documents",
+            lambda progress, should_cancel: bring_back(context.project, context.coder),
+        )
+        handle.returned.connect(
+            lambda count: self.statusBar().showMessage(
+                f"{count:,} skipped document{'s' if count != 1 else ''} back in your queues.",
+                10_000,
+            )
+        )
+        handle.errored.connect(lambda error: self.show_error(str(error)))
 
     # -- import and export -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from core import codebook
 from core.labelling import LabellingSession
 from core.queues import QUEUES, QueueRequest, make_queue
 from core.sampling import draw_evaluation_sample, evaluation_sample_status
+from core.skips import bring_back, skipped_count
 from core.store.project import Project
 from core.store.schema import Annotation, Document
 
@@ -167,3 +168,41 @@ def test_switching_queue_can_serve_documents_shown_before(corpus: Project) -> No
     drawn = draw_evaluation_sample(corpus, 2, seed=0)
     state = session.set_queue(make_queue("evaluation"))
     assert state.document is not None and state.document.id in drawn
+
+
+def _queued(project: Project, queue: str, coder: str, **config: object) -> set[int]:
+    return set(make_queue(queue, **config).next_ids(project, QueueRequest(coder=coder, size=50)))
+
+
+def test_a_skipped_document_stays_out_of_that_coders_training_queues(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    skipped = session.start().document.id
+    assert session.skip().document.id != skipped
+    # Another day, a new session: none of anna's training queues serve it again ...
+    assert skipped not in _queued(corpus, "file-order", "anna")
+    assert skipped not in _queued(corpus, "random", "anna")
+    assert skipped not in _queued(corpus, "search", "anna", query="begroting")
+    assert LabellingSession(corpus, "anna", make_queue("file-order")).start().document.id != (
+        skipped
+    )
+    # ... but other coders still get it, and anna can bring it back.
+    assert skipped in _queued(corpus, "file-order", "bert")
+    assert skipped_count(corpus, "anna") == 1
+    assert bring_back(corpus, "anna") == 1
+    assert skipped in _queued(corpus, "file-order", "anna")
+
+
+def test_skipping_an_evaluation_or_labelled_document_records_nothing(corpus: Project) -> None:
+    draw_evaluation_sample(corpus, 2, seed=1)
+    evaluation = LabellingSession(corpus, "anna", make_queue("evaluation"))
+    first = evaluation.start().document.id
+    evaluation.skip()
+    # The evaluation sample must be labelled in full: the skipped one comes back.
+    assert LabellingSession(corpus, "anna", make_queue("evaluation")).start().document.id == first
+
+    training = LabellingSession(corpus, "anna", make_queue("file-order"))
+    training.start()
+    training.label(1)
+    training.back()
+    training.skip()  # moving past a document anna labelled
+    assert skipped_count(corpus, "anna") == 0

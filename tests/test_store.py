@@ -100,6 +100,8 @@ def test_an_old_project_is_backed_up_then_migrated_and_its_documents_are_searcha
             ).all()
             assert hits == [(1,)]
             assert session.get(Document, 1).text.startswith("De Tweede Kamer")
+            # Every later revision's tables are there too (0004: skipped documents).
+            assert session.scalar(text("SELECT count(*) FROM skips")) == 0
 
     backups = list(project_path.parent.glob(f"{project_path.name}.bak-0001-*"))
     assert len(backups) == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core import codebook
+from core.skips import skipped_count
 from core.store.project import Project
 from core.store.schema import Document
 from desktop_app import settings
@@ -109,3 +110,19 @@ def test_export_from_the_window_writes_the_file(
     window.export_to(target)
     qtbot.waitUntil(target.exists, timeout=5000)
     assert "Kabinet valt" in target.read_text(encoding="utf-8")
+
+
+def test_bring_back_returns_the_coders_skipped_documents(window, qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _small_project(project_path)
+    window.open_project(project_path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    shown = annotate.last_state.document.id
+    annotate.skip()
+    qtbot.waitUntil(lambda: annotate.last_state.document.id != shown, timeout=5000)
+    assert skipped_count(window.context.project, "anna") == 1
+    window.bring_back_action.trigger()
+    qtbot.waitUntil(
+        lambda: "1 skipped document back" in window.statusBar().currentMessage(), timeout=5000
+    )
+    assert skipped_count(window.context.project, "anna") == 0

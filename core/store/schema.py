@@ -82,6 +82,21 @@ class EvaluationSample(Base):
     drawn_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Skip(Base):
+    """A coder passed over a training document: their training queues leave it out.
+
+    Label Studio's "skip" works the same way: other coders still get the document, and
+    the coder can bring their skipped documents back. Documents in the evaluation
+    sample are never recorded here: the sample must be labelled in full.
+    """
+
+    __tablename__ = "skips"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    coder: Mapped[str] = mapped_column(Text, primary_key=True)
+    skipped_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Category(Base):
     """A codebook category. Categories are retired or merged, never deleted with labels."""
 

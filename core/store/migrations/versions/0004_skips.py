@@ -1,0 +1,23 @@
+"""Skipped documents: a coder's training queues leave out what they passed over.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "skips",
+        sa.Column("document_id", sa.Integer(), sa.ForeignKey("documents.id"), primary_key=True),
+        sa.Column("coder", sa.Text(), primary_key=True),
+        sa.Column("skipped_at", sa.DateTime(), nullable=False),
+    )
