@@ -120,7 +120,9 @@ class Annotation(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "coder"),
         CheckConstraint("purpose IN ('train', 'eval')", name="purpose_is_train_or_eval"),
-        Index("ix_annotations_category", "category_id"),
+        # Counting labelled documents per category (every labelling step) reads this
+        # index alone, without a temporary B-tree.
+        Index("ix_annotations_category_document", "category_id", "document_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
