@@ -303,3 +303,14 @@ def test_codebook_changes_refresh_labels_and_rows(qtbot, browser, filled) -> Non
     assert browser.label_combo.findData(filled["sport"]) < 0
     assert browser.model.rowCount() == N_DOCUMENTS
     assert cell(browser, 1, Column.LABEL) == "politiek"
+
+
+def test_a_hidden_browser_reads_new_coders_when_it_is_shown(qtbot, browser, filled) -> None:  # type: ignore[no-untyped-def]
+    browser.hide()
+    set_label(browser.context.project, 1501, filled["sport"], "dora")
+    browser.context.labels_changed.emit()
+    # While labelling in the Annotate tab, the coder list is not read after every label ...
+    assert browser.coder_combo.findData("dora") < 0
+    browser.show()
+    # ... but it is there as soon as the Documents tab is shown.
+    assert browser.coder_combo.findData("dora") >= 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -67,6 +67,7 @@ class DocumentsBrowser(QWidget):
         self.context = context
         self._generation = 0
         self._job: JobHandle | None = None
+        self._coders_stale = False
 
         self.label_combo = QComboBox()
         self.label_combo.setToolTip("Show documents with this (resolved) label")
@@ -226,7 +227,18 @@ class DocumentsBrowser(QWidget):
 
     def _on_labels_changed(self) -> None:
         self.model.invalidate()
-        self._reload_coders()
+        # Labels are saved every few seconds while annotating; the coder list is a query
+        # over all labels on this (GUI) thread, so read it again only when it is seen.
+        if self.isVisible():
+            self._reload_coders()
+        else:
+            self._coders_stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._coders_stale:
+            self._coders_stale = False
+            self._reload_coders()
+        super().showEvent(event)
 
     def _on_codebook_changed(self) -> None:
         self.model.invalidate()  # names changed, or labels moved by a merge
