@@ -218,7 +218,7 @@ def replay(
         everything = vectoriser().fit(texts[~in_test]).transform(texts)
     if features == "embedding":
         everything = data.embeddings
-        fit_all = True  # fixed features: nothing to refit per round
+    fixed_features = fit_all or features == "embedding"  # nothing to refit per round
     chosen: list[int] = []
 
     def with_embeddings(tfidf: Any, rows: np.ndarray) -> Any:
@@ -231,7 +231,7 @@ def replay(
     curve = []
     for point in range(INITIAL, MAX_LABELS + 1, STEP):
         train = np.flatnonzero(labelled)
-        if fit_all:
+        if fixed_features:
             x_train, x_test = everything[train], everything[test]
         else:
             fitted = vectoriser().fit(texts[train])
@@ -248,7 +248,7 @@ def replay(
         if strategy == "random":
             labelled[rng.choice(pool, STEP, replace=False)] = True
             continue
-        x_pool = everything[pool] if fit_all else fitted.transform(texts[pool])
+        x_pool = everything[pool] if fixed_features else fitted.transform(texts[pool])
         if features == "both":
             x_pool = with_embeddings(x_pool, pool)
         proba = fitted_model.predict_proba(x_pool)

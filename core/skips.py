@@ -11,7 +11,7 @@ models honestly.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -30,12 +30,6 @@ def record_skip(session: Session, document_id: int, coder: str) -> bool:
         .on_conflict_do_nothing()
     )
     return True
-
-
-def skipped_count(project: Project, coder: str) -> int:
-    """How many documents ``coder`` has skipped (labelled ones included)."""
-    with project.read() as session:
-        return session.scalar(select(func.count()).where(Skip.coder == coder)) or 0
 
 
 def bring_back(project: Project, coder: str) -> int:

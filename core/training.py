@@ -342,11 +342,11 @@ def _predict_all(
     for ids, texts in _batches(project, PREDICT_BATCH):
         proba = classifier.predict_proba(texts)
         best = proba.argmax(axis=1)
-        rows = _prediction_rows(run_id, ids, classes, proba)
+        rows = _prediction_rows(run_id, ids, classes, proba, best)
         with project.write() as session:
             driver = session.connection().connection.driver_connection
-            statement = _INSERT_PREDICTION.replace("INSERT", "INSERT OR REPLACE", 1)
-            driver.cursor().executemany(statement if replace else _INSERT_PREDICTION, rows)
+            statement = _REPLACE_PREDICTION if replace else _INSERT_PREDICTION
+            driver.cursor().executemany(statement, rows)
         skip = not_counted or set()
         for doc_id, b in zip(ids, best, strict=True):
             if doc_id not in skip:
@@ -358,20 +358,23 @@ def _predict_all(
 
 # Through the driver: SQLAlchemy's ORM insert spent 19 s per million rows on binding
 # parameters and encoding JSON, against 7 s here (see BENCHMARKS.md).
-_INSERT_PREDICTION = (
-    "INSERT INTO predictions (run_id, document_id, category_id, probabilities, uncertainty) "
+_PREDICTION_COLUMNS = (
+    "predictions (run_id, document_id, category_id, probabilities, uncertainty) "
     "VALUES (?, ?, ?, ?, ?)"
 )
+_INSERT_PREDICTION = f"INSERT INTO {_PREDICTION_COLUMNS}"
+_REPLACE_PREDICTION = f"INSERT OR REPLACE INTO {_PREDICTION_COLUMNS}"
 
 
 def _prediction_rows(
-    run_id: int, ids: list[int], classes: list[str], proba: Any
+    run_id: int, ids: list[int], classes: list[str], proba: Any, best: Any
 ) -> list[tuple[int, int, int, str, float]]:
-    """One ``predictions`` row per document: the most probable category, the
-    probabilities as the JSON the schema's column reads back (``{"category id": p}``,
-    6 decimals) and the uncertainty. That is 1 − the margin between the top two
-    categories: the order of the default query strategy (margin, the best in the
-    simulation benchmark), so "Most uncertain first" asks what the benchmark measured."""
+    """One ``predictions`` row per document: the most probable category (``best``, the
+    argmax of ``proba``), the probabilities as the JSON the schema's column reads back
+    (``{"category id": p}``, 6 decimals) and the uncertainty. That is 1 − the margin
+    between the top two categories: the order of the default query strategy (margin, the
+    best in the simulation benchmark), so "Most uncertain first" asks what the benchmark
+    measured."""
     keys = [json.dumps(str(c)) for c in classes]
     category = [int(c) for c in classes]
     scores = uncertainty(proba, UNCERTAINTY).tolist()
@@ -379,11 +382,9 @@ def _prediction_rows(
         (
             run_id,
             doc_id,
-            category[best],
+            category[top],
             "{" + ", ".join(f"{k}: {round(p, 6)!r}" for k, p in zip(keys, row, strict=True)) + "}",
             score,
         )
-        for doc_id, best, row, score in zip(
-            ids, proba.argmax(axis=1).tolist(), proba.tolist(), scores, strict=True
-        )
+        for doc_id, top, row, score in zip(ids, best.tolist(), proba.tolist(), scores, strict=True)
     ]

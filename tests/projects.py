@@ -1,11 +1,15 @@
-"""Private copies of project files built once per module or session."""
+"""Private copies of project files built once per module or session, and reads of what
+a project file holds."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from core.store import Project
+from core.store.schema import Skip
 
 
 def open_copy(source: Path, folder: Path) -> Project:
@@ -16,3 +20,9 @@ def open_copy(source: Path, folder: Path) -> Project:
     if models.is_dir():
         shutil.copytree(models, target.with_name(models.name))
     return Project.open(target)
+
+
+def skipped_count(project: Project, coder: str) -> int:
+    """Rows in the ``skips`` table for ``coder``: the documents they skipped for good."""
+    with project.read() as session:
+        return session.scalar(select(func.count()).where(Skip.coder == coder)) or 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from projects import skipped_count
 from sqlalchemy import select
 
 from core import codebook
 from core.labelling import LabellingSession
 from core.queues import QUEUES, QueueRequest, make_queue
 from core.sampling import draw_evaluation_sample, evaluation_sample_status
-from core.skips import bring_back, skipped_count
+from core.skips import bring_back
 from core.store.project import Project
 from core.store.schema import Annotation, Document
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from topic_corpus import COMMON_WORDS, TOPIC_WORDS
 
 import core.simulate as simulate_module
 from core.active_learning import select as real_select
@@ -16,12 +17,6 @@ from core.errors import Cancelled
 from core.simulate import SimulationError, read_labelled_file, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPIC_WORDS = {
-    "sport": "match goal team coach league player score referee stadium season",
-    "politics": "vote party minister election debate coalition policy senate law campaign",
-    "science": "experiment theory data molecule physics research lab genome telescope cell",
-}
-COMMON_WORDS = "the a of and today news people new said week report about very"
 SETTINGS = {"seeds": 2, "initial": 20, "step": 20, "max_labels": 120, "test_size": 0.25}
 
 

@@ -6,36 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from topic_corpus import topic_texts
 
 from core.errors import LabelLoopError
 from core.simulate import SimulationResult, simulate
 from core.simulation_curves import CurvesFileError, read_curves_csv, summarise_curves
 
-TOPICS = {
-    "sport": "match goal team coach league player score referee stadium season",
-    "politics": "vote party minister election debate coalition policy senate law campaign",
-    "science": "experiment theory data molecule physics research lab genome telescope cell",
-}
-COMMON_WORDS = "the a of and today news people new said week report about very"
-COMMON = COMMON_WORDS.split(" ")
 HEADER = "strategy,seed,labels,macro_f1\n"
-
-
-def topic_texts(n: int = 240, seed: int = 3) -> tuple[list[str], list[str]]:
-    """Short texts of three topics: half their topic's words, the rest common words."""
-    rng = np.random.default_rng(seed)
-    names = sorted(TOPICS)
-    texts, labels = [], []
-    for i in range(n):
-        label = names[i % len(names)]
-        own = TOPICS[label].split()
-        words = [
-            str(rng.choice(own if rng.random() < 0.5 else COMMON))
-            for _ in range(rng.integers(5, 10))
-        ]
-        texts.append(" ".join(words))
-        labels.append(label)
-    return texts, labels
 
 
 @pytest.fixture(scope="module")

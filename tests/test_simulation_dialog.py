@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
+from topic_corpus import write_labelled_csv
 
 from core.simulation_curves import read_curves_csv
 from desktop_app import simulation_dialog
@@ -16,32 +15,7 @@ from desktop_app.worker import live_jobs
 
 pytestmark = pytest.mark.gui
 
-TOPICS = {
-    "sport": "match goal team coach league player score referee stadium season",
-    "politics": "vote party minister election debate coalition policy senate law campaign",
-    "science": "experiment theory data molecule physics research lab genome telescope cell",
-}
-COMMON_WORDS = "the a of and today news people new said week report about very"
-COMMON = COMMON_WORDS.split(" ")
 JOB_MS = 20_000
-
-
-def write_labelled_csv(path: Path, n: int = 240, topics: int = 3) -> Path:
-    """``id,text,label``: short texts, half their topic's words, the rest common words."""
-    rng = np.random.default_rng(5)
-    names = sorted(TOPICS)[:topics]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "text", "label"])
-        for i in range(n):
-            label = names[i % len(names)]
-            own = TOPICS[label].split()
-            words = [
-                str(rng.choice(own if rng.random() < 0.5 else COMMON))
-                for _ in range(rng.integers(5, 10))
-            ]
-            writer.writerow([f"d{i}", " ".join(words), label])
-    return path
 
 
 @pytest.fixture

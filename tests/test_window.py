@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from projects import skipped_count
 
 from core import codebook
-from core.skips import skipped_count
 from core.store.project import Project
 from core.store.schema import Document
 from desktop_app import settings
