@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.ingest import ImportOptions, import_file
+    from core.ingest import ImportOptions, import_file, new_project
 
     options = ImportOptions(
         text_col=args.text_col,
@@ -194,15 +194,11 @@ def _import(args: argparse.Namespace) -> int:
         delimiter=_delimiter(args.delimiter),
         sheet=args.sheet,
     )
-    created = not args.project.exists()
-    try:
-        with Project.open(args.project, create=True) as project:
-            summary = import_file(project, args.file, options, progress=_terminal_progress())
-    except BaseException:
-        if created:  # do not leave an empty project behind after a failed first import
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{args.project}{suffix}").unlink(missing_ok=True)
-        raise
+    # A new project appears only when its first import has committed: a failed, cancelled
+    # or killed first import leaves no project file behind (core.ingest.new_project).
+    opened = Project.open(args.project) if args.project.exists() else new_project(args.project)
+    with opened as project:
+        summary = import_file(project, args.file, options, progress=_terminal_progress())
     _clear_progress()
     _print(summary.as_dict() if args.json else summary.describe(), args.json)
     return 0
@@ -231,6 +227,7 @@ def _export(args: argparse.Namespace) -> int:
                 "columns": summary.columns,
                 "prediction_run": summary.prediction_run,
                 "notes": summary.notes,
+                "original_names": summary.original_names,
             },
             True,
         )
@@ -305,11 +302,12 @@ def _compare(project: Project, results: list[Any]) -> Any:
 
 def _predict(args: argparse.Namespace) -> int:
     from core.training import predict_with_run
+    from core.wording import plural
 
     with Project.open(args.project) as project:
         count = predict_with_run(project, args.run, progress=_terminal_progress())
     _clear_progress()
-    print(f"Predicted {count:,} documents.")
+    print(f"Predicted {plural(count, 'document')}.")
     return 0
 
 
@@ -344,6 +342,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _codebook(args: argparse.Namespace) -> int:
+    from core.wording import plural
+
     with Project.open(args.project) as project:
         action = args.action
         if action == "list":
@@ -370,7 +370,7 @@ def _codebook(args: argparse.Namespace) -> int:
         elif action == "merge":
             moved = codebook.merge_categories(project, args.source, args.into)
             print(
-                f"Moved {moved:,} labels from '{args.source}' to '{args.into}'; "
+                f"Moved {plural(moved, 'label')} from '{args.source}' to '{args.into}'; "
                 f"'{args.source}' is retired."
             )
         elif action == "retire":

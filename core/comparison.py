@@ -25,6 +25,7 @@ from core.reports import model_name
 from core.store.project import Project
 from core.store.schema import ModelRun, Prediction
 from core.training_data import training_data
+from core.wording import plural
 
 #: Below this p-value (McNemar) or with a difference interval excluding 0, a run is "better".
 SIGNIFICANCE = 0.05
@@ -131,8 +132,9 @@ def compare_runs(
     pred_a = [first[d] for d in shared]
     pred_b = [second[d] for d in shared]
     classes = sorted(set(y_true) | set(pred_a) | set(pred_b), key=_class_order)
-    eval_a = evaluate(y_true, pred_a, classes, seed=seed)
-    eval_b = evaluate(y_true, pred_b, classes, seed=seed)
+    names = data.category_names
+    eval_a = evaluate(y_true, pred_a, classes, seed=seed, names=names)
+    eval_b = evaluate(y_true, pred_b, classes, seed=seed, names=names)
     difference = paired_macro_f1_difference(y_true, pred_a, pred_b, classes, seed=seed)
     return RunComparison(
         first=run_summary(runs[first_id]),
@@ -291,7 +293,7 @@ def recommend(comparison: RunComparison) -> str:
         )
     cheap, dear = (a, b) if (a.seconds or 0) <= (b.seconds or 0) else (b, a)
     return (
-        f"Use {_short(cheap)}: on these {comparison.n:,} evaluation documents "
+        f"Use {_short(cheap)}: on these {plural(comparison.n, 'evaluation document')} "
         f"{model_name(a.kind, article=True)} (run #{a.run_id}, macro-F1 {f1_a:.2f}) and "
         f"{model_name(b.kind, article=True)} (run #{b.run_id}, {f1_b:.2f}) cannot be told "
         f"apart{interval}, and {model_name(cheap.kind, article=True)} took "
@@ -335,4 +337,5 @@ def comparison_as_dict(comparison: RunComparison) -> dict[str, Any]:
         "macro_f1_difference": comparison.macro_f1_difference,
         "mcnemar": dict(comparison.mcnemar),
         "recommendation": comparison.recommendation,
+        "category_names": comparison.category_names,
     }

@@ -12,6 +12,8 @@ import contextlib
 import time
 from dataclasses import dataclass
 
+from core.wording import plural
+
 #: BERT-base (BERTje) without its embedding table (which costs no multiply-adds): the
 #: parameters that set the compute per token.
 BERT_BASE_PARAMETERS = 85e6
@@ -90,7 +92,7 @@ def detect_device() -> DeviceInfo:
         return DeviceInfo("mps", "Apple GPU (MPS)", total)
     threads = torch.get_num_threads()
     return DeviceInfo(
-        "cpu", f"CPU ({threads} threads)", precision="float32", cpu_flops=_matmul_flops()
+        "cpu", f"CPU ({plural(threads, 'thread')})", precision="float32", cpu_flops=_matmul_flops()
     )
 
 

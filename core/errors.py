@@ -24,6 +24,19 @@ class ImportFileError(LabelLoopError):
     """An input file cannot be imported. Nothing was written to the project."""
 
 
+class EncodingUnclearError(ImportFileError):
+    """A text file could be UTF-8 or Windows-1252; the user must say which.
+
+    ``readings`` maps each candidate encoding to example words as read that way.
+    """
+
+    def __init__(self, message: str, *, readings: dict[str, str], valid: int, invalid: int) -> None:
+        super().__init__(message)
+        self.readings = readings
+        self.valid = valid
+        self.invalid = invalid
+
+
 class CodebookError(LabelLoopError):
     """A codebook change is not possible (unknown or duplicate category, key in use...)."""
 

@@ -7,15 +7,18 @@ the call returns, so what the window shows as saved is on disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from core.labels import delete_label, write_label
-from core.queues import QueueRequest, QueueStrategy
+from core.queues import QueueRequest, QueueStrategy, why_empty
 from core.skips import record_skip
-from core.store.project import Project
+from core.store.project import Project, ProjectBusyError
 from core.store.schema import (
     Annotation,
     Document,
@@ -25,6 +28,11 @@ from core.store.schema import (
 )
 
 PREFETCH = 20
+
+#: How long a label, skip or undo waits for another program's write lock (seconds)
+#: before it gives up with a message naming the document. A CLI import holds the lock
+#: for its whole run (2.5 s for 38,000 tweets); the engine's busy_timeout is 5 s.
+WAIT_LIMIT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class SessionState:
     can_go_back: bool
     can_undo: bool
     message: str = ""
+    needs_model: bool = False  # empty because a model-based queue has no model yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +89,15 @@ class LabellingSession:
         self._history: list[int] = []  # documents shown, in order
         self._position = -1  # index in _history of the document shown
         self._undo: list[_Undo] = []
-        self._total_documents: int | None = None
+        self.lock_wait_s = WAIT_LIMIT_S
+        # (newest document id, count): counting a million rows takes tens of ms, so the
+        # count is kept while the newest id stays the same (documents are never deleted).
+        self._document_count: tuple[int | None, int] | None = None
 
     # -- steps -------------------------------------------------------------------------
 
     def start(self) -> SessionState:
         """Show the first document of the queue."""
-        self._total_documents = None
         return self._advance()
 
     def set_queue(self, queue: QueueStrategy) -> SessionState:
@@ -96,12 +107,18 @@ class LabellingSession:
         self._served = set()
         return self._advance()
 
-    def label(self, category_id: int, note: str | None = None) -> SessionState:
-        """Save ``category_id`` for the shown document, then show the next one."""
+    def label(
+        self, category_id: int, note: str | None = None, *, wait_s: float | None = None
+    ) -> SessionState:
+        """Save ``category_id`` for the shown document, then show the next one.
+
+        Waits up to ``wait_s`` (default :attr:`lock_wait_s`) for another program's write
+        lock, then raises :class:`ProjectBusyError` naming the document, saving nothing.
+        """
         current = self._current_id()
         if current is None:
             return self._state(None, "Nothing to label.")
-        with self.project.write() as session:
+        with self._write(current, wait_s, "The label for {} was not saved") as session:
             before = self._coder_annotation(session, current)
             if note is None:
                 note = before.note if before else ""
@@ -109,13 +126,13 @@ class LabellingSession:
         self._undo.append(_Undo(current, before))
         return self._forward()
 
-    def skip(self) -> SessionState:
+    def skip(self, *, wait_s: float | None = None) -> SessionState:
         """Leave the shown document unlabelled and show the next one. An unlabelled
         training document is recorded as skipped by this coder, so their training queues
-        leave it out from now on (``core.skips``)."""
+        leave it out from now on (``core.skips``). Waits for the lock as :meth:`label`."""
         current = self._current_id()
         if current is not None:
-            with self.project.write() as session:
+            with self._write(current, wait_s, "{} was not skipped") as session:
                 if self._coder_annotation(session, current) is None:
                     record_skip(session, current, self.coder)
         return self._forward()
@@ -126,12 +143,14 @@ class LabellingSession:
             self._position -= 1
         return self._show(self._current_id())
 
-    def undo(self) -> SessionState:
-        """Take back the last label given in this session and show that document."""
+    def undo(self, *, wait_s: float | None = None) -> SessionState:
+        """Take back the last label given in this session and show that document.
+        Waits for the lock as :meth:`label`."""
         if not self._undo:
             return self._show(self._current_id(), "Nothing to undo.")
-        step = self._undo.pop()
-        with self.project.write() as session:
+        step = self._undo[-1]  # popped once the change is committed
+        failed = "The label for {} was not taken back"
+        with self._write(step.document_id, wait_s, failed) as session:
             now = self._coder_annotation(session, step.document_id, detach=False)
             if step.previous is None:
                 if now is not None:
@@ -146,6 +165,7 @@ class LabellingSession:
                     note=step.previous.note,
                     action="undo",
                 )
+        self._undo.pop()
         self._history.append(step.document_id)
         self._position = len(self._history) - 1
         return self._show(step.document_id, "Label taken back.")
@@ -173,6 +193,43 @@ class LabellingSession:
     def refresh(self) -> SessionState:
         return self._show(self._current_id())
 
+    def refill(self, *, forget_served: bool = False) -> SessionState:
+        """Ask the queue again after the project changed (an import, a new model, skipped
+        documents brought back): the document shown stays; an empty queue may refill.
+
+        ``forget_served``: documents this queue served before may come again (after
+        Bring back; the document shown is not served twice).
+        """
+        self.forget_upcoming(forget_served=forget_served)
+        current = self._current_id()
+        return self._advance() if current is None else self._show(current)
+
+    def forget_upcoming(self, *, forget_served: bool = False) -> None:
+        """Ask the queue afresh for the next documents (see :meth:`refill`)."""
+        self._upcoming = []
+        if forget_served:
+            current = self._current_id()
+            self._served = {current} if current is not None else set()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, document_id: int, wait_s: float | None, failed: str) -> Iterator[Session]:
+        """A write transaction that waits for another program's lock; if it cannot get
+        it in time, ProjectBusyError says which document was left as it was."""
+        wait = self.lock_wait_s if wait_s is None else wait_s
+        try:
+            with self.project.write_waiting(wait) as session:
+                yield session
+        except ProjectBusyError as error:
+            with self.project.read() as session:
+                document = session.get(Document, document_id)
+                name = document.external_id if document else str(document_id)
+            message = failed.format(name)
+            raise ProjectBusyError(
+                f"{message}: another program kept the project busy for {wait:g} s."
+            ) from error
+
     # -- navigation ----------------------------------------------------------------------
 
     def _current_id(self) -> int | None:
@@ -190,7 +247,8 @@ class LabellingSession:
             self._upcoming = self.queue.next_ids(self.project, request)
         if not self._upcoming:
             self._position = len(self._history)
-            return self._state(None, "This queue is empty: every document in it is labelled.")
+            empty = why_empty(self.queue, self.project, self.coder)
+            return self._state(None, empty.message, needs_model=empty.needs_model)
         next_id = self._upcoming.pop(0)
         self._served.add(next_id)
         self._history.append(next_id)
@@ -244,7 +302,9 @@ class LabellingSession:
             )
         return self._state(shown, message)
 
-    def _state(self, document: ShownDocument | None, message: str = "") -> SessionState:
+    def _state(
+        self, document: ShownDocument | None, message: str = "", *, needs_model: bool = False
+    ) -> SessionState:
         return SessionState(
             document=document,
             progress=self.progress(),
@@ -252,15 +312,16 @@ class LabellingSession:
             can_go_back=self._position > 0,
             can_undo=bool(self._undo),
             message=message,
+            needs_model=needs_model,
         )
 
     def progress(self) -> SessionProgress:
-        """Counts for the status line; runs after every step, so two cheap queries."""
+        """Counts for the status line; runs after every step, so a few cheap queries."""
         with self.project.read() as session:
-            if self._total_documents is None:
-                self._total_documents = (
-                    session.scalar(select(func.count()).select_from(Document)) or 0
-                )
+            newest = session.scalar(select(func.max(Document.id)))
+            if self._document_count is None or self._document_count[0] != newest:
+                count = session.scalar(select(func.count()).select_from(Document)) or 0
+                self._document_count = (newest, count)
             labelled, sample, sample_labelled = session.execute(
                 text(
                     "SELECT (SELECT count(DISTINCT document_id) FROM annotations), "
@@ -278,7 +339,7 @@ class LabellingSession:
                 ).all()
             )
         return SessionProgress(
-            documents=self._total_documents,
+            documents=self._document_count[1],
             labelled=labelled,
             per_category=per_category,
             evaluation_size=sample,

@@ -35,6 +35,7 @@ from scipy import optimize, stats
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from core.errors import LabelLoopError
+from core.wording import plural, verb
 
 #: A category with fewer evaluation documents than this gets a warning.
 MIN_CLASS_EVAL_DOCUMENTS = 10
@@ -42,6 +43,16 @@ MIN_CLASS_EVAL_DOCUMENTS = 10
 MIN_EVAL_DOCUMENTS = 50
 #: Note a metric that is undefined in more than this share of the bootstrap resamples.
 UNDEFINED_RESAMPLE_SHARE = 0.05
+#: Below this many unlabelled documents no share is estimated (:func:`prevalence_note`).
+#: The interval of a share covers the uncertainty of the correction (the evaluation sample
+#: is resampled) but takes the corpus predictions as a full count. On a handful of
+#: documents that count is itself mostly chance, namely which few documents the model
+#: happens to get wrong: for a model wrong on a share e of documents, the predicted share
+#: moves by about √(e(1−e)/n), 7 percentage points at n = 30 for e = 0.2, as much as a
+#: typical interval is wide and left out of it; and one document alone is 3 points.
+#: Below 30 the number would look more certain than it is (1 document: "100% (100–100)"),
+#: and labelling the remaining documents is quicker and exact.
+MIN_PREVALENCE_DOCUMENTS = 30
 #: Below this many discordant pairs, McNemar's test uses the exact binomial distribution.
 MCNEMAR_EXACT_BELOW = 25
 
@@ -61,6 +72,7 @@ class Metric(TypedDict):
 
 
 class ClassMetrics(TypedDict):
+    name: str  # the category's name as the user knows it (the key is its id)
     precision: Metric
     recall: Metric
     f1: Metric
@@ -70,6 +82,7 @@ class ClassMetrics(TypedDict):
 class PrevalenceEstimate(TypedDict):
     """A category's share of the unlabelled corpus; the interval is the adjusted one's."""
 
+    name: str
     classify_and_count: float
     adjusted: float
     low: float | None
@@ -90,7 +103,8 @@ class Evaluation:
     """A classifier's metrics on the evaluation sample, stored as JSON via :meth:`as_dict`.
 
     ``confusion[i][j]`` counts evaluation documents of ``classes[i]`` predicted as
-    ``classes[j]`` (rows true, columns predicted).
+    ``classes[j]`` (rows true, columns predicted). ``category_names`` gives each class's
+    name as the user knows it (classes are category ids); the warnings use the names.
     """
 
     n: int
@@ -105,6 +119,7 @@ class Evaluation:
     n_boot: int = 2000
     seed: int = 0
     method: str = BOOTSTRAP_METHOD
+    category_names: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dicts, lists, ints, floats, strings and None: ready for ``json.dumps``."""
@@ -127,19 +142,22 @@ def evaluate(
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    names: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Per-class precision, recall and F1, macro-F1, weighted F1 and accuracy, with intervals.
 
     ``y_true`` are the evaluation sample's labels and ``y_pred`` the model's predictions for
     the same documents; ``classes`` fixes the order of the categories (and of the confusion
-    matrix). Intervals are ``confidence`` percentile bootstrap intervals over ``n_boot``
-    resamples of the evaluation documents (``n_boot=0``: no intervals); the same ``seed``
-    gives the same intervals. Raises :class:`MetricsError` when there is nothing to evaluate.
+    matrix); ``names`` maps a class to the name messages use (default: the class).
+    Intervals are ``confidence`` percentile bootstrap intervals over ``n_boot`` resamples
+    of the evaluation documents (``n_boot=0``: no intervals); the same ``seed`` gives the
+    same intervals. Raises :class:`MetricsError` when there is nothing to evaluate.
     """
     classes = list(classes)
     true, pred = _paired_codes(y_true, y_pred, classes)
     n = len(true)
     _check_boot(n_boot, confidence)
+    named = _names(classes, names)
 
     k = len(classes)
     cm = confusion_matrix(true, pred, labels=np.arange(k))
@@ -163,6 +181,7 @@ def evaluate(
     per_class: dict[str, ClassMetrics] = {}
     for i, name in enumerate(classes):
         per_class[name] = {
+            "name": named[name],
             "precision": metric(precision[i], "precision", i),
             "recall": metric(recall[i], "recall", i),
             "f1": metric(f1[i], "f1", i),
@@ -177,11 +196,17 @@ def evaluate(
         weighted_f1=metric(weighted_f1, "weighted_f1"),
         accuracy=metric(accuracy, "accuracy"),
         confusion=cm.tolist(),
-        warnings=_evaluation_warnings(n, classes, cm, boot, precision, recall),
+        warnings=_evaluation_warnings(n, classes, named, cm, boot, precision, recall),
         confidence=confidence,
         n_boot=n_boot,
         seed=seed,
+        category_names=named,
     )
+
+
+def _names(classes: list[str], names: Mapping[str, str] | None) -> dict[str, str]:
+    """Each class's name for messages: from ``names``, else the class itself."""
+    return {c: (names or {}).get(c, c) for c in classes}
 
 
 def _scores(cm: np.ndarray) -> dict[str, np.ndarray]:
@@ -245,22 +270,25 @@ def _metric(value: float, samples: np.ndarray | None, quantiles: tuple[float, fl
 def _evaluation_warnings(
     n: int,
     classes: list[str],
+    names: Mapping[str, str],
     cm: np.ndarray,
     boot: dict[str, np.ndarray] | None,
     precision: np.ndarray,
     recall: np.ndarray,
 ) -> list[str]:
-    """Plain-language sentences about what the evaluation sample cannot tell."""
+    """Plain-language sentences about what the evaluation sample cannot tell, naming each
+    category by ``names``."""
     notes: list[str] = []
     if n < MIN_EVAL_DOCUMENTS:
         notes.append(
-            f"The evaluation sample has only {n} documents: every number here is very "
+            f"The evaluation sample has only {plural(n, 'document')}: every number here is very "
             f"uncertain; label at least {MIN_EVAL_DOCUMENTS} evaluation documents "
             "(more when some categories are rare)."
         )
     support = cm.sum(axis=1)
     predicted = cm.sum(axis=0)
-    for i, name in enumerate(classes):
+    for i, cls in enumerate(classes):
+        name = names[cls]
         s = int(support[i])
         if s == 0:
             notes.append(
@@ -268,10 +296,9 @@ def _evaluation_warnings(
                 "label more of the evaluation sample."
             )
         elif s < MIN_CLASS_EVAL_DOCUMENTS:
-            are = "document is" if s == 1 else "documents are"
             notes.append(
-                f"Only {s} evaluation {are} '{name}': its precision and recall cannot be "
-                "estimated reliably; label more of the evaluation sample."
+                f"Only {plural(s, 'evaluation document')} {verb(s)} '{name}': its precision "
+                "and recall cannot be estimated reliably; label more of the evaluation sample."
             )
         if predicted[i] == 0:
             consequence = (
@@ -308,6 +335,7 @@ def estimate_prevalence(
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, PrevalenceEstimate]:
     """Each category's share of the unlabelled corpus: classify-and-count and adjusted.
 
@@ -328,9 +356,14 @@ def estimate_prevalence(
     The interval (``low``, ``high``, for ``adjusted``) is a percentile bootstrap over the
     evaluation sample, the source of the correction's uncertainty; the corpus predictions
     are a full count and are not resampled. Each category's ``note`` says when its
-    misclassification rates rest on few (or no) evaluation documents.
+    misclassification rates rest on few (or no) evaluation documents; ``name`` (and the
+    notes) name the category by ``names`` (default: the class itself).
+
+    On a handful of documents a share means little (see :func:`prevalence_note`); the
+    training job asks that before calling this.
     """
     classes = list(classes)
+    named = _names(classes, names)
     index = {name: i for i, name in enumerate(classes)}
     if isinstance(predictions, Mapping):
         unknown = sorted(set(predictions) - set(index), key=str)
@@ -363,7 +396,8 @@ def estimate_prevalence(
 
     support = cm.sum(axis=1)
     result: dict[str, PrevalenceEstimate] = {}
-    for i, name in enumerate(classes):
+    for i, cls in enumerate(classes):
+        name = named[cls]
         note = None
         if support[i] == 0:
             note = (
@@ -371,12 +405,14 @@ def estimate_prevalence(
                 f"unknown; the adjustment assumes '{name}' documents are predicted correctly."
             )
         elif support[i] < MIN_CLASS_EVAL_DOCUMENTS:
+            s = int(support[i])
             note = (
-                f"Only {int(support[i])} evaluation documents are '{name}': the correction "
+                f"Only {plural(s, 'evaluation document')} {verb(s)} '{name}': the correction "
                 "for its misclassification is very uncertain; label more of the evaluation "
                 "sample."
             )
-        result[name] = {
+        result[cls] = {
+            "name": name,
             "classify_and_count": float(q[i]),
             "adjusted": float(adjusted[i]),
             "low": None if low is None else float(low[i]),
@@ -384,6 +420,32 @@ def estimate_prevalence(
             "note": note,
         }
     return result
+
+
+def prevalence_note(unlabelled: int, *, evaluated: bool = True) -> str | None:
+    """Why the shares of the ``unlabelled`` documents are not estimated; None when they are.
+
+    ``evaluated`` says whether the model was measured on an evaluation set, which the
+    correction for its errors needs.
+    """
+    if unlabelled == 0:
+        return (
+            "Not estimated, since every document is labelled: there are no unlabelled "
+            "documents whose categories to estimate (count the labels instead)."
+        )
+    if unlabelled < MIN_PREVALENCE_DOCUMENTS:
+        return (
+            f"Not estimated: only {plural(unlabelled, 'document')} {verb(unlabelled)} "
+            f"unlabelled, fewer than the {MIN_PREVALENCE_DOCUMENTS} a share needs to mean "
+            "anything (one document alone would be a share of 100%); label "
+            f"{'it' if unlabelled == 1 else 'them'} instead."
+        )
+    if not evaluated:
+        return (
+            "Not estimated: correcting the predicted shares for the model's errors needs a "
+            "labelled evaluation sample; draw one and label it."
+        )
+    return None
 
 
 def _adjusted_shares(cm: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -3,17 +3,24 @@
 ``project_overview`` is what ``labelloop info --json`` prints; its shape is documented in
 the README ("info --json") and versioned by ``OVERVIEW_FORMAT``: scripts rely on it, so
 add keys rather than change or remove them.
+
+A run's status is read through ``core.heartbeat.run_status``: a run still marked
+'running' whose job has stopped writing its heartbeat is shown 'interrupted'. Reading
+never writes; the next training job marks such runs in the file and cleans them up.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from core.heartbeat import last_seen, run_status
 from core.store.project import Project
-from core.store.schema import Annotation, Category, Document, ModelRun, Prediction
+from core.store.schema import Annotation, Category, Document, ModelRun, Prediction, utcnow
+from core.wording import plural
 
 OVERVIEW_FORMAT = "labelloop.info/1"
 
@@ -32,18 +39,18 @@ def project_overview(project: Project) -> dict[str, Any]:
                 select(Prediction.run_id, func.count()).group_by(Prediction.run_id)
             ).all()
         )
+        now = utcnow()
         runs = [
             {
                 "id": r.id,
                 "kind": r.kind,
-                "status": r.status,
-                "started_at": r.started_at.isoformat(timespec="seconds"),
-                "finished_at": r.finished_at.isoformat(timespec="seconds")
-                if r.finished_at
-                else None,
+                "status": run_status(r.status, r.heartbeat_at, r.started_at, now=now),
+                "started_at": _iso(r.started_at),
+                "finished_at": _iso(r.finished_at),
                 "label_counts": r.label_counts,
                 "metrics": r.metrics,
                 "predictions": prediction_counts.get(r.id, 0),
+                "heartbeat_at": _iso(r.heartbeat_at),
             }
             for r in session.scalars(select(ModelRun).order_by(ModelRun.id))
         ]
@@ -59,6 +66,10 @@ def project_overview(project: Project) -> dict[str, Any]:
         "coders": coders,
         "runs": runs,
     }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def document_count(project: Project) -> int:
@@ -96,6 +107,62 @@ def finished_runs(project: Project) -> list[dict[str, Any]]:
                 select(ModelRun).where(ModelRun.status == "finished").order_by(ModelRun.id)
             )
         ]
+
+
+def unfinished_runs(project: Project) -> list[dict[str, Any]]:
+    """The runs since the last finished one that are training in another process or were
+    interrupted, oldest first: ``{"id", "kind", "status", "started_at", "last_seen"}``
+    (datetimes, UTC). Cancelled and failed runs are left out: their job said so itself.
+    A quick read (a handful of rows), for the Train and Evaluate pages."""
+    with project.read() as session:
+        newest_finished = session.scalar(
+            select(func.max(ModelRun.id)).where(ModelRun.status == "finished")
+        )
+        runs = session.scalars(
+            select(ModelRun)
+            .where(ModelRun.status == "running", ModelRun.id > (newest_finished or 0))
+            .order_by(ModelRun.id)
+        ).all()
+        marked = session.scalars(
+            select(ModelRun)
+            .where(ModelRun.status == "interrupted", ModelRun.id > (newest_finished or 0))
+            .order_by(ModelRun.id)
+        ).all()
+    now = utcnow()
+    found = [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "status": run_status(r.status, r.heartbeat_at, r.started_at, now=now),
+            "started_at": r.started_at,
+            "last_seen": last_seen(r.heartbeat_at, r.started_at),
+        }
+        for r in [*runs, *marked]
+    ]
+    return sorted(found, key=lambda run: run["id"])
+
+
+def describe_unfinished_run(run: dict[str, Any], *, now: dt.datetime | None = None) -> str:
+    """One sentence on a run from :func:`unfinished_runs`, as the pages and ``info`` say it."""
+    from core.reports import model_name  # imports the metrics (scipy): not for every 'info'
+
+    name = f"Run #{run['id']} ({model_name(run['kind'])})"
+    if run["status"] == "running":
+        seconds = round(((now or utcnow()) - run["last_seen"]).total_seconds())
+        return (
+            f"{name} is training in another LabelLoop process "
+            f"(last sign of life {plural(max(seconds, 0), 'second')} ago)."
+        )
+    started = f"{run['started_at']:%Y-%m-%d %H:%M} UTC"
+    return f"{name}, started {started}, was interrupted: {INTERRUPTED_MEANING}"
+
+
+#: What 'interrupted' means, where a run is shown so.
+INTERRUPTED_MEANING = (
+    "its process stopped without finishing (killed, crashed, or the computer was switched "
+    "off or went to sleep); nothing of it is used, and the next training run removes what "
+    "it left."
+)
 
 
 def _categories(session: Session) -> list[dict[str, Any]]:
@@ -140,6 +207,9 @@ def describe_overview(overview: dict[str, Any]) -> str:
     if overview["coders"]:
         lines.append("Coders: " + ", ".join(overview["coders"]))
     lines.append(f"Model runs: {len(overview['runs'])}")
-    for run in overview["runs"][-5:]:
+    shown = overview["runs"][-5:]
+    for run in shown:
         lines.append(f"  #{run['id']} {run['kind']} {run['status']} {run['started_at']}")
+    if any(run["status"] == "interrupted" for run in shown):
+        lines.append(f"Interrupted: {INTERRUPTED_MEANING}")
     return "\n".join(lines)

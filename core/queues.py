@@ -41,6 +41,7 @@ class QueueRequest:
 class QueueStrategy(Protocol):
     name: ClassVar[str]
     title: ClassVar[str]
+    needs_model: ClassVar[bool]  # orders documents by the latest model's predictions
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]: ...
 
@@ -81,6 +82,7 @@ class RandomOrder:
 
     name = "random"
     title = "Unlabelled, random order"
+    needs_model = False
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = random.Random(seed)
@@ -129,6 +131,7 @@ class FileOrder:
 
     name = "file-order"
     title = "Unlabelled, file order"
+    needs_model = False
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
         return _ids(
@@ -146,6 +149,7 @@ class SearchMatches:
 
     name = "search"
     title = "Unlabelled, matching a search"
+    needs_model = False
 
     def __init__(self, query: str = "") -> None:
         self.query = query
@@ -171,6 +175,7 @@ class EvaluationSampleQueue:
 
     name = "evaluation"
     title = "Evaluation sample"
+    needs_model = False
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
         return _ids(
@@ -201,6 +206,7 @@ class MostUncertain:
 
     name = "uncertain"
     title = "Most uncertain first"
+    needs_model = True
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
         run = latest_run_id(project)
@@ -224,6 +230,7 @@ class PredictedAs:
 
     name = "predicted"
     title = "Check predictions for a category"
+    needs_model = True
 
     def __init__(self, category_id: int | None = None) -> None:
         self.category_id = category_id
@@ -243,3 +250,82 @@ class PredictedAs:
             n=request.size,
             coder=request.coder,
         )
+
+
+# -- why a queue is empty ----------------------------------------------------------------
+
+NO_MODEL = (
+    "No model has been trained yet, and this queue orders documents by a model's "
+    "predictions. Train one on the Train tab first, or pick another queue."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyQueue:
+    """Why a queue has nothing to show; ``needs_model``: a model must be trained first."""
+
+    message: str
+    needs_model: bool = False
+
+
+def why_empty(queue: QueueStrategy, project: Project, coder: str) -> EmptyQueue:
+    """Say truthfully why ``queue`` has no document for ``coder`` (read when it runs dry).
+
+    "Every document is labelled" only when it is so; otherwise name what keeps the rest
+    out: no model yet, no prediction for them, no match, or the coder's own skips.
+    """
+    if queue.name == "evaluation":
+        return EmptyQueue(_evaluation_empty(project))
+    run = latest_run_id(project) if queue.needs_model else None
+    if queue.needs_model and run is None:
+        return EmptyQueue(NO_MODEL, needs_model=True)
+    with project.read() as session:
+        unlabelled, skipped = session.execute(
+            text(
+                f"SELECT EXISTS (SELECT 1 FROM documents AS d WHERE {_UNLABELLED}), "
+                "EXISTS (SELECT 1 FROM skips AS s WHERE s.coder = :coder AND NOT EXISTS "
+                "(SELECT 1 FROM annotations AS a WHERE a.document_id = s.document_id))"
+            ),
+            {"coder": coder},
+        ).one()
+    if unlabelled and isinstance(queue, PredictedAs):
+        return EmptyQueue(
+            f"This queue is empty: the latest model (run {run}) predicts none of the "
+            f"unlabelled documents left as {_category_name(project, queue.category_id)}. "
+            "Pick another category or queue."
+        )
+    if unlabelled and run is not None:
+        return EmptyQueue(
+            "This queue is empty: the unlabelled documents left have no prediction from "
+            f"the latest model (run {run}), e.g. documents imported after it was trained. "
+            "Train again to include them, or pick another queue."
+        )
+    if unlabelled and queue.name == "search":
+        return EmptyQueue("This queue is empty: no unlabelled document matches the search.")
+    if unlabelled:
+        return EmptyQueue(
+            "This queue is empty for now: the unlabelled documents left were shown "
+            "earlier in this session (Back returns to them)."
+        )
+    if skipped:
+        return EmptyQueue(
+            "This queue is empty: every document in it is labelled or skipped by you. "
+            "Coder ▸ Bring back the documents I skipped returns the skipped ones."
+        )
+    return EmptyQueue("This queue is empty: every document in it is labelled.")
+
+
+def _evaluation_empty(project: Project) -> str:
+    with project.read() as session:
+        drawn = session.scalar(text("SELECT count(*) FROM evaluation_sample")) or 0
+    if not drawn:
+        return "No evaluation sample has been drawn yet: Draw evaluation sample… draws one."
+    return "This queue is empty: you have labelled every document of the evaluation sample."
+
+
+def _category_name(project: Project, category_id: int | None) -> str:
+    with project.read() as session:
+        name = session.scalar(
+            text("SELECT name FROM categories WHERE id = :id"), {"id": category_id}
+        )
+    return f"'{name}'" if name else "this category"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.metrics import describe_metric
+from core.wording import plural
 
 #: How people are told which kind of model a run is.
 MODEL_NAMES = {"baseline": "baseline", "transformer": "BERT"}
@@ -35,7 +36,7 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
     """What a run learned and how well it does, with intervals, in a few lines."""
     names = metrics.get("category_names", {})
     lines = [
-        f"Run #{run_id}: {kind} trained on {metrics.get('train_size', 0):,} labels "
+        f"Run #{run_id}: {kind} trained on {plural(metrics.get('train_size', 0), 'label')} "
         f"in {metrics.get('seconds', 0):.1f} s."
     ]
     lines += [f"Note: {note}" for note in metrics.get("notes") or []]
@@ -49,7 +50,7 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
         )
         return "\n".join(lines)
     lines.append(
-        f"On the evaluation sample ({evaluation['n']:,} documents, 95% intervals): "
+        f"On the evaluation sample ({plural(evaluation['n'], 'document')}, 95% intervals): "
         f"macro-F1 {describe_metric(evaluation['macro_f1'])}, "
         f"accuracy {describe_metric(evaluation['accuracy'])}."
     )
@@ -63,7 +64,10 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
             f"{row['support']}"
         )
     prevalence = metrics.get("prevalence") or {}
-    if prevalence:
+    note = describe_prevalence_note(metrics)
+    if note:
+        lines.append(note)
+    elif prevalence:
         lines.append("Share of each category among unlabelled documents (adjusted, 95% interval):")
         for cls, estimate in prevalence.items():
             adjusted = estimate.get("adjusted")
@@ -76,3 +80,12 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
             )
     lines.extend(evaluation.get("warnings", []))
     return "\n".join(lines)
+
+
+def describe_prevalence_note(metrics: dict[str, Any]) -> str | None:
+    """Why a run estimated no shares of the unlabelled documents, in one sentence; None
+    when it did (or when it predates the note)."""
+    note = metrics.get("prevalence_note")
+    if not note:
+        return None
+    return f"Share of each category among unlabelled documents: {note[:1].lower()}{note[1:]}"

@@ -15,6 +15,7 @@ from core.errors import LabelLoopError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
 from core.store.project import Project
 from core.store.schema import EvaluationSample, utcnow
+from core.wording import plural
 
 DEFAULT_SAMPLE_SIZE = 200
 WHY = (
@@ -67,7 +68,7 @@ def draw_evaluation_sample(
         session.add_all(
             EvaluationSample(document_id=doc_id, draw=draw, drawn_at=now) for doc_id in drawn
         )
-    reporter.report(2, 2, f"Drew {len(drawn):,} documents")
+    reporter.report(2, 2, f"Drew {plural(len(drawn), 'document')}")
     return drawn
 
 

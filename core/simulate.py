@@ -44,6 +44,7 @@ from core.errors import LabelLoopError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
 from core.metrics import evaluate
 from core.models.base import ClassifierConfig, config_for, make_classifier
+from core.wording import plural, verb
 
 #: The strategy compared with random sampling by default (see benchmarks/bench_active_learning.py).
 DEFAULT_STRATEGY = "margin"
@@ -137,8 +138,9 @@ class SimulationResult:
         s = self.settings
         target = f"{self.target_f1:.3f}" if self.target_f1 is not None else "n/a"
         lines = [
-            f"Simulated {len(self.strategies)} strategies × {len(self.seeds)} seeds on "
-            f"{s['n_documents']:,} documents; test set {s['test_size']:,} (stratified, "
+            f"Simulated {plural(len(self.strategies), 'strategy', 'strategies')} × "
+            f"{plural(len(self.seeds), 'seed')} on "
+            f"{plural(s['n_documents'], 'document')}; test set {s['test_size']:,} (stratified, "
             f"never selectable); {s['initial']} random labels, then {s['step']} per round, "
             f"up to {s['max_labels']:,}.",
             f"Model: {s['model']} ({s['model_settings']}).",
@@ -226,7 +228,8 @@ def _test_count(test_size: float | None, n: int) -> int:
         )
     if count < 1 or count >= n:
         raise SimulationError(
-            f"A test set of {count:,} documents does not fit {n:,} documents; "
+            f"A test set of {plural(count, 'document')} does not fit "
+            f"{plural(n, 'document')}; "
             "choose a smaller test size."
         )
     return count
@@ -310,7 +313,7 @@ def simulate(
     notes: list[str] = []
     if max_labels > n - n_test:
         notes.append(
-            f"Only {n - n_test:,} documents are outside the test set; "
+            f"Only {plural(n - n_test, 'document')} {verb(n - n_test)} outside the test set; "
             f"max_labels lowered from {max_labels:,}."
         )
         max_labels = n - n_test
@@ -341,7 +344,9 @@ def simulate(
             labelled[start] = True
             for point in points:
                 reporter.report(
-                    done, total, f"{name}, seed {seed}: {point:,} labels ({done:,}/{total:,})"
+                    done,
+                    total,
+                    f"{name}, seed {seed}: {plural(point, 'label')} ({done:,}/{total:,})",
                 )
                 train = np.flatnonzero(labelled)
                 train_y = y[train]
@@ -422,7 +427,7 @@ def simulate_file(
     reporter.check_cancel()
     result = simulate(texts, labels, progress=progress, should_cancel=should_cancel, **settings)
     if skipped:
-        result.notes.append(f"Skipped {skipped:,} rows without a text or a label.")
+        result.notes.append(f"Skipped {plural(skipped, 'row')} without a text or a label.")
     return result
 
 

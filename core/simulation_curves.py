@@ -21,6 +21,7 @@ import numpy as np
 
 from core.errors import LabelLoopError
 from core.simulate import CurvePoint, StrategySummary
+from core.wording import plural
 
 COLUMNS = ("strategy", "seed", "labels", "macro_f1")
 
@@ -42,7 +43,8 @@ class CurvesSummary:
         """A plain-text table: final macro-F1 and labels to reach the target."""
         target = f"{self.target_f1:.3f}" if self.target_f1 is not None else "n/a"
         lines = [
-            f"{len(self.summary)} strategies × {len(self.seeds)} seeds.",
+            f"{plural(len(self.summary), 'strategy', 'strategies')} × "
+            f"{plural(len(self.seeds), 'seed')}.",
             f"Target: random sampling's final macro-F1 = {target}.",
             "",
         ]
@@ -116,7 +118,8 @@ def _parse(path: Path, handle: TextIO) -> list[CurvePoint]:
         key = (strategy, seed, labels)
         if key in seen:
             raise CurvesFileError(
-                f"{where}: a second row for strategy {strategy}, seed {seed}, {labels} labels."
+                f"{where}: a second row for strategy {strategy}, seed {seed}, "
+                f"{plural(labels, 'label')}."
             )
         seen.add(key)
         points.append(CurvePoint(strategy, seed, labels, f1))

@@ -11,9 +11,16 @@
    run record with parameters, library versions, seed, label counts and metrics.
 
 A cancelled or failed job leaves its run marked 'cancelled' or 'failed' and returns at
-once; earlier runs stay as they were. Nothing reads the predictions of a run that did not
-finish, and the next training job deletes them in short batches before it starts
-(deleting a million rows in one go held the write lock for 4 s).
+once; earlier runs stay as they were. A job killed outright (kill -9, a power cut) cannot
+mark its run: its heartbeat stops instead, and the next job marks the run 'interrupted'
+(``core.heartbeat``). Nothing reads the predictions of a run that did not finish, and the
+next training job deletes them in short batches before it starts (deleting a million rows
+in one go held the write lock for 4 s), and the model folders of such runs.
+
+With every document labelled (a gold-standard corpus), or fewer unlabelled documents
+than a share needs (``core.metrics.MIN_PREVALENCE_DOCUMENTS``), the run still trains,
+evaluates and saves; it estimates no prevalence and its metrics say why
+(``prevalence_note``).
 """
 
 from __future__ import annotations
@@ -30,14 +37,21 @@ from sqlalchemy import func, select, text
 
 from core.active_learning import uncertainty
 from core.errors import Cancelled
+from core.heartbeat import (
+    UNFINISHED,
+    Heartbeat,
+    RunInterruptedError,
+    ensure_running,
+    mark_interrupted_runs,
+)
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
-from core.metrics import estimate_prevalence, evaluate
+from core.metrics import estimate_prevalence, evaluate, prevalence_note
 from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
 from core.models.base import config_for, library_versions
 from core.models.distributed import is_main_process
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
-from core.training_data import training_data
+from core.training_data import TrainingData, training_data
 
 PREDICT_BATCH = 10_000
 #: How the stored per-document uncertainty is computed (see core.active_learning).
@@ -68,10 +82,10 @@ def train_model(
 ) -> TrainingResult:
     """Train ``kind`` on the project's training labels; see the module docstring."""
     started = time.perf_counter()
-    reporter = ProgressReporter(progress, should_cancel)
-    reporter.report(0, 1, "Gathering labels")
+    ProgressReporter(progress, should_cancel).report(0, 1, "Gathering labels")
     data = training_data(project)
-    check_labels(data.train.labels)
+    names = data.category_names
+    check_labels([names.get(label, label) for label in data.train.labels])  # errors name them
     classifier = make_classifier(kind, config)
     seed = getattr(config, "seed", 0) if config is not None else 0
     if not is_main_process():
@@ -80,62 +94,101 @@ def train_model(
         if kind == "transformer":
             classifier.fit(data.train.texts, data.train.labels, should_cancel=should_cancel)
         return TrainingResult(0, kind, {}, time.perf_counter() - started)
-    purge_unfinished_predictions(
+    clean_up_unfinished_runs(
         project, progress=scaled(progress, 0.0, 0.02), should_cancel=should_cancel
     )
-    run_id = _start_run(project, kind, data.train.counts(data.category_names), seed)
+    run_id = _start_run(project, kind, data.train.counts(names), seed)
+    heartbeat = Heartbeat(project, run_id)
+
+    def cancel_check() -> bool:  # also stops a job whose run another process took over
+        heartbeat.check()
+        return bool(should_cancel is not None and should_cancel())
+
     try:
-        fit = classifier.fit(
-            data.train.texts,
-            data.train.labels,
-            progress=scaled(progress, 0.02, 0.55),
-            should_cancel=should_cancel,
-        )
-        reporter.report(0.55, 1, "Measuring on the evaluation sample")
-        metrics: dict[str, Any] = {
-            "category_names": data.category_names,
-            "cross_validation": fit.cv_scores,
-            "train_size": len(data.train),
-            "evaluation_size": len(data.evaluation),
-            # What the user should know about this fit: trained on a CPU, the batch halved
-            # after running out of GPU memory, too few labels for early stopping …
-            "notes": list(fit.notes),
-        }
-        classes = list(classifier.classes_)
-        # A category may occur in the evaluation set without training labels: the model
-        # cannot predict it, and the metrics must say so (its recall is 0), not hide it.
-        eval_true = data.evaluation.labels
-        scored = classes + sorted(set(eval_true) - set(classes))
-        eval_pred: list[str] = []
-        if len(data.evaluation):
-            proba = classifier.predict_proba(data.evaluation.texts)
-            eval_pred = [classes[i] for i in proba.argmax(axis=1)]
-            metrics["evaluation"] = evaluate(eval_true, eval_pred, scored, seed=seed).as_dict()
-        predicted = _predict_all(
-            project,
-            classifier,
-            run_id,
-            progress=scaled(progress, 0.6, 0.97),
-            should_cancel=should_cancel,
-            not_counted=set(data.train.document_ids) | set(data.evaluation.document_ids),
-        )
-        if eval_pred:  # prevalence among the documents nobody labelled
-            counts = {c: predicted.get(c, 0) for c in scored}
-            prevalence = estimate_prevalence(counts, eval_true, eval_pred, scored, seed=seed)
-            metrics["prevalence"] = {c: dict(v) for c, v in prevalence.items()}
-        reporter.report(0.97, 1, "Saving the model")
-        artifact = models_folder(project) / f"run-{run_id}"
-        artifact.mkdir(parents=True, exist_ok=True)
-        classifier.save(artifact)
+        with heartbeat:
+            parameters, metrics = _fit_measure_predict(
+                project, classifier, data, run_id, seed, progress, cancel_check
+            )
+            ProgressReporter(progress, cancel_check).report(0.97, 1, "Saving the model")
+            artifact = models_folder(project) / f"run-{run_id}"
+            artifact.mkdir(parents=True, exist_ok=True)
+            classifier.save(artifact)
         seconds = time.perf_counter() - started
         metrics["seconds"] = seconds
-        _finish_run(project, run_id, fit.parameters, metrics, artifact, "finished")
+        _finish_run(project, run_id, parameters, metrics, artifact)
     except BaseException as error:
-        status = "cancelled" if isinstance(error, Cancelled | KeyboardInterrupt) else "failed"
+        if isinstance(error, RunInterruptedError):
+            status = "interrupted"
+        elif isinstance(error, Cancelled | KeyboardInterrupt):
+            status = "cancelled"
+        else:
+            status = "failed"
         _abandon_run(project, run_id, status)
         raise
-    reporter.report(1, 1, "Done")
+    ProgressReporter(progress).report(1, 1, "Done")
     return TrainingResult(run_id, kind, metrics, seconds)
+
+
+def _fit_measure_predict(
+    project: Project,
+    classifier: Classifier,
+    data: TrainingData,
+    run_id: int,
+    seed: int,
+    progress: ProgressCallback | None,
+    should_cancel: CancelCheck,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Stages 2 to 4 of the job: the fit's parameters and the run's metrics."""
+    names = data.category_names
+    fit = classifier.fit(
+        data.train.texts,
+        data.train.labels,
+        progress=scaled(progress, 0.02, 0.55),
+        should_cancel=should_cancel,
+    )
+    ProgressReporter(progress, should_cancel).report(0.55, 1, "Measuring on the evaluation sample")
+    metrics: dict[str, Any] = {
+        "category_names": names,
+        "cross_validation": fit.cv_scores,
+        "train_size": len(data.train),
+        "evaluation_size": len(data.evaluation),
+        # What the user should know about this fit: trained on a CPU, the batch halved
+        # after running out of GPU memory, too few labels for early stopping …
+        "notes": list(fit.notes),
+    }
+    classes = list(classifier.classes_)
+    # A category may occur in the evaluation set without training labels: the model
+    # cannot predict it, and the metrics must say so (its recall is 0), not hide it.
+    eval_true = data.evaluation.labels
+    scored = classes + sorted(set(eval_true) - set(classes))
+    eval_pred: list[str] = []
+    if len(data.evaluation):
+        proba = classifier.predict_proba(data.evaluation.texts)
+        eval_pred = [classes[i] for i in proba.argmax(axis=1)]
+        evaluation = evaluate(eval_true, eval_pred, scored, seed=seed, names=names)
+        metrics["evaluation"] = evaluation.as_dict()
+    predicted = _predict_all(
+        project,
+        classifier,
+        run_id,
+        progress=scaled(progress, 0.6, 0.97),
+        should_cancel=should_cancel,
+        not_counted=set(data.train.document_ids) | set(data.evaluation.document_ids),
+        while_running=True,
+    )
+    # Prevalence among the documents nobody labelled, where there are enough of them.
+    unlabelled = sum(predicted.values())
+    metrics["unlabelled_documents"] = unlabelled
+    note = prevalence_note(unlabelled, evaluated=bool(eval_pred))
+    if note is not None:
+        metrics["prevalence_note"] = note
+    else:
+        counts = {c: predicted.get(c, 0) for c in scored}
+        prevalence = estimate_prevalence(
+            counts, eval_true, eval_pred, scored, seed=seed, names=names
+        )
+        metrics["prevalence"] = {c: dict(v) for c, v in prevalence.items()}
+    return fit.parameters, metrics
 
 
 #: What ``--model baseline-then-transformer`` and the Train page's default with a GPU run.
@@ -210,6 +263,7 @@ def predict_with_run(
 
 
 def _start_run(project: Project, kind: str, label_counts: dict[str, int], seed: int) -> int:
+    now = utcnow()
     with project.write() as session:
         run = ModelRun(
             kind=kind,
@@ -218,7 +272,8 @@ def _start_run(project: Project, kind: str, label_counts: dict[str, int], seed: 
             seed=seed,
             label_counts=label_counts,
             codebook_version=project.codebook_version,
-            started_at=utcnow(),
+            started_at=now,
+            heartbeat_at=now,
         )
         session.add(run)
         session.flush()
@@ -231,24 +286,45 @@ def _finish_run(
     parameters: dict[str, Any],
     metrics: dict[str, Any],
     artifact: Path,
-    status: str,
 ) -> None:
+    """Mark the run finished, unless another process took it for interrupted meanwhile."""
     with project.write() as session:
+        ensure_running(session, run_id)
         run = session.get_one(ModelRun, run_id)
         run.parameters = parameters
         run.metrics = metrics
         run.artifact_path = str(artifact)
-        run.status = status
-        run.finished_at = utcnow()
+        run.status = "finished"
+        run.finished_at = run.heartbeat_at = utcnow()
 
 
 def _abandon_run(project: Project, run_id: int, status: str) -> None:
-    """Mark the run; its predictions go later (``purge_unfinished_predictions``)."""
+    """Mark the run (unless another process marked it interrupted already) and remove its
+    model folder; its predictions go later (``purge_unfinished_predictions``)."""
     with project.write() as session:
         run = session.get_one(ModelRun, run_id)
-        run.status = status
-        run.finished_at = utcnow()
+        if run.status == "running":
+            run.status = status
+            run.finished_at = utcnow()
     shutil.rmtree(models_folder(project) / f"run-{run_id}", ignore_errors=True)
+
+
+def clean_up_unfinished_runs(
+    project: Project,
+    *,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> list[int]:
+    """Before a new run: mark runs whose process is gone 'interrupted', remove the model
+    folders of every run that did not finish, and purge their predictions. Returns the
+    ids of the runs marked interrupted now."""
+    interrupted = mark_interrupted_runs(project)
+    with project.read() as session:
+        unfinished = session.scalars(select(ModelRun.id).where(ModelRun.status.in_(UNFINISHED)))
+        for run_id in unfinished:
+            shutil.rmtree(models_folder(project) / f"run-{run_id}", ignore_errors=True)
+    purge_unfinished_predictions(project, progress=progress, should_cancel=should_cancel)
+    return interrupted
 
 
 PURGE_BATCH = 10_000
@@ -260,29 +336,33 @@ def purge_unfinished_predictions(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> int:
-    """Delete the predictions of cancelled and failed runs, ``PURGE_BATCH`` rows per
-    short write transaction so that labels saved meanwhile hardly wait. Returns the
-    number of rows deleted. Runs still 'running' are left alone: another process (the
-    command line) may be training."""
+    """Delete the predictions of cancelled, failed and interrupted runs, ``PURGE_BATCH``
+    rows per short write transaction so that labels saved meanwhile hardly wait. Returns
+    the number of rows deleted. Runs still 'running' are left alone: another process (the
+    command line) may be training; :func:`clean_up_unfinished_runs` marks those whose
+    process is gone first."""
     with project.read() as session:
-        runs = list(
-            session.scalars(
-                text(
-                    "SELECT id FROM model_runs AS r WHERE status IN ('cancelled', 'failed') "
-                    "AND EXISTS (SELECT 1 FROM predictions WHERE run_id = r.id)"
-                )
+        runs = session.execute(
+            text(
+                "SELECT id, status FROM model_runs AS r WHERE status IN "
+                "('cancelled', 'failed', 'interrupted') "
+                "AND EXISTS (SELECT 1 FROM predictions WHERE run_id = r.id)"
             )
-        )
+        ).all()
         if not runs:
             return 0
         total = session.scalar(
-            select(func.count()).select_from(Prediction).where(Prediction.run_id.in_(runs))
+            select(func.count())
+            .select_from(Prediction)
+            .where(Prediction.run_id.in_([run.id for run in runs]))
         )
     reporter = ProgressReporter(progress, should_cancel)
     deleted = 0
-    for run_id in runs:
+    for run_id, status in runs:
         while True:
-            reporter.report(deleted, total or 1, "Removing the predictions of a cancelled run")
+            article = "an" if status == "interrupted" else "a"
+            message = f"Removing the predictions of {article} {status} run"
+            reporter.report(deleted, total or 1, message)
             with project.write() as session:
                 count = session.execute(
                     text(
@@ -325,13 +405,15 @@ def _predict_all(
     should_cancel: CancelCheck | None,
     not_counted: set[int] | None = None,
     replace: bool = False,
+    while_running: bool = False,
 ) -> dict[str, int]:
     """Predict every document and store it (``replace``: over the run's earlier rows);
     returns predicted counts per class among the documents not in ``not_counted`` (the
     labelled ones, for prevalence).
 
     Each batch is its own short write transaction, so labels saved meanwhile by the
-    window wait a few milliseconds at most.
+    window wait a few milliseconds at most. ``while_running``: each batch first checks,
+    in its transaction, that the run is still running (``core.heartbeat``).
     """
     reporter = ProgressReporter(progress, should_cancel)
     with project.read() as session:
@@ -344,6 +426,8 @@ def _predict_all(
         best = proba.argmax(axis=1)
         rows = _prediction_rows(run_id, ids, classes, proba, best)
         with project.write() as session:
+            if while_running:
+                ensure_running(session, run_id)
             driver = session.connection().connection.driver_connection
             statement = _REPLACE_PREDICTION if replace else _INSERT_PREDICTION
             driver.cursor().executemany(statement, rows)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         coder = settings.coder_name() or self._default_coder or self._ask_coder_name() or "coder"
         settings.set_coder_name(coder)
         self.context = ProjectContext(project, self.runner, coder)
+        self.context.watch_other_programs()  # the CLI, another coder, a training elsewhere
         self.workspace = Workspace(self.context)
         self.pages.addWidget(self.workspace)
         self.pages.setCurrentWidget(self.workspace)
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
             self.workspace.deleteLater()
             self.workspace = None
         if self.context is not None:
+            self.context.stop_watching()
             self.context.project.close()
             self.context = None
         self.setWindowTitle("LabelLoop")
@@ -221,13 +223,16 @@ class MainWindow(QMainWindow):
             "Bringing back skipped documents",
             lambda progress, should_cancel: bring_back(context.project, context.coder),
         )
-        handle.returned.connect(
-            lambda count: self.statusBar().showMessage(
-                f"{count:,} skipped document{'s' if count != 1 else ''} back in your queues.",
-                10_000,
-            )
-        )
+        handle.returned.connect(functools.partial(self._on_brought_back, context))
         handle.errored.connect(lambda error: self.show_error(str(error)))
+
+    def _on_brought_back(self, context: ProjectContext, count: int) -> None:
+        self.statusBar().showMessage(
+            f"{count:,} skipped document{'s' if count != 1 else ''} back in your queues.",
+            10_000,
+        )
+        if context is self.context:  # still open: the annotate queue refills
+            context.skips_changed.emit()
 
     # -- import and export -------------------------------------------------------------
 
@@ -302,6 +307,16 @@ class MainWindow(QMainWindow):
         if urls and self.context is not None:
             event.acceptProposedAction()
             self.ask_import(Path(urls[0].toLocalFile()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        # Back in the window (after the CLI ran in a terminal, say): look at once.
+        if (
+            event.type() == QEvent.Type.ActivationChange
+            and self.isActiveWindow()
+            and self.context is not None
+        ):
+            self.context.poll_other_programs()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         settings.save_window_geometry(self.saveGeometry())

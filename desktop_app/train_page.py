@@ -34,10 +34,16 @@ from core.devices import DeviceInfo, detect_device
 from core.errors import LabelLoopError
 from core.jobs import format_eta
 from core.metrics import describe_metric
-from core.overview import document_count, label_counts
-from core.reports import describe_cross_validation, model_name
+from core.overview import (
+    describe_unfinished_run,
+    document_count,
+    label_counts,
+    unfinished_runs,
+)
+from core.reports import describe_cross_validation, describe_prevalence_note, model_name
 from core.store.project import Project
 from core.training import SEQUENCES, TrainingResult, train_models
+from core.wording import plural
 from desktop_app.bert_settings import BertSettings
 from desktop_app.context import ProjectContext
 from desktop_app.job_progress import JobProgress
@@ -77,14 +83,17 @@ def describe_result(result: TrainingResult) -> str:
     model = model_name(result.kind, article=True)
     lines = [
         f"Run #{result.run_id} ({model}) finished in {format_duration(result.seconds)}, "
-        f"trained on {metrics.get('train_size', 0):,} labelled documents."
+        f"trained on {plural(metrics.get('train_size', 0), 'labelled document')}."
     ]
     evaluation = metrics.get("evaluation")
     if evaluation:
         lines.append(
-            f"Macro-F1 on the evaluation sample ({evaluation['n']:,} documents, 95% interval): "
-            f"{describe_metric(evaluation['macro_f1'])}."
+            f"Macro-F1 on the evaluation sample ({plural(evaluation['n'], 'document')}, "
+            f"95% interval): {describe_metric(evaluation['macro_f1'])}."
         )
+        prevalence = describe_prevalence_note(metrics)
+        if prevalence:
+            lines.append(prevalence)
     else:
         lines.append(
             "No evaluation sample labelled yet: draw one and label it to measure the model."
@@ -160,6 +169,11 @@ class TrainPage(QWidget):
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.hide()
+        # Runs training in another process, or interrupted (their process is gone).
+        self.unfinished_label = QLabel()
+        self.unfinished_label.setWordWrap(True)
+        self.unfinished_label.setStyleSheet("color: #8a5a00;")
+        self.unfinished_label.hide()
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -171,6 +185,7 @@ class TrainPage(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.result_label)
+        layout.addWidget(self.unfinished_label)
         layout.addSpacing(8)
         layout.addWidget(QLabel("Current labels per category:"))
         layout.addWidget(self.counts_table)
@@ -179,8 +194,10 @@ class TrainPage(QWidget):
         context.labels_changed.connect(self._counts_changed)
         context.codebook_changed.connect(self._counts_changed)
         context.documents_changed.connect(self._counts_changed)
+        context.runs_changed.connect(self.refresh_unfinished)
         self.run_saved.connect(self._on_run_saved)
         self.refresh_counts()
+        self.refresh_unfinished()
         self._model_changed()
 
     # -- label counts --------------------------------------------------------------------
@@ -228,8 +245,19 @@ class TrainPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         if self._counts_stale:
             self.refresh_counts()
+        self.refresh_unfinished()
         self._detect_device()
         super().showEvent(event)
+
+    # -- runs of other processes ----------------------------------------------------------
+
+    def refresh_unfinished(self) -> None:
+        """Say which runs train in another process or were interrupted (a read of a few
+        rows). Left out while this page trains: its own run is running then."""
+        runs = [] if self.is_training() else unfinished_runs(self.context.project)
+        text = "\n".join(describe_unfinished_run(run) for run in runs)
+        self.unfinished_label.setText(text)
+        self.unfinished_label.setVisible(bool(text))
 
     # -- the device BERT would use ----------------------------------------------------------
 
@@ -280,10 +308,11 @@ class TrainPage(QWidget):
             )
             if seconds is not None and predicting is not None:
                 text += (
-                    f" Rough estimate for BERTje on {train:,} labels, at most "
-                    f"{settings.epochs()} epochs of up to {settings.max_length()} tokens: "
+                    f" Rough estimate for BERTje on {plural(train, 'label')}, at most "
+                    f"{plural(settings.epochs(), 'epoch')} of up to "
+                    f"{plural(settings.max_length(), 'token')}: "
                     f"training up to {format_eta(seconds)}, then predicting all "
-                    f"{self._documents:,} documents up to {format_eta(predicting)}. "
+                    f"{plural(self._documents, 'document')} up to {format_eta(predicting)}. "
                     "The baseline takes seconds."
                 )
         self.device_label.setText(text)
@@ -332,6 +361,7 @@ class TrainPage(QWidget):
         self.bert_settings.setEnabled(False)
         self.message.hide()
         self.result_label.hide()
+        self.unfinished_label.hide()
         return handle
 
     def cancel_training(self) -> None:
@@ -374,6 +404,7 @@ class TrainPage(QWidget):
         self.train_button.setEnabled(True)
         self.model_combo.setEnabled(True)
         self.bert_settings.setEnabled(True)
+        self.refresh_unfinished()
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

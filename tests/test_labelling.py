@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 import pytest
 from projects import skipped_count
 from sqlalchemy import select
@@ -11,7 +14,7 @@ from core.labelling import LabellingSession
 from core.queues import QUEUES, QueueRequest, make_queue
 from core.sampling import draw_evaluation_sample, evaluation_sample_status
 from core.skips import bring_back
-from core.store.project import Project
+from core.store.project import Project, ProjectBusyError
 from core.store.schema import Annotation, Document
 
 TEXTS = [
@@ -207,3 +210,142 @@ def test_skipping_an_evaluation_or_labelled_document_records_nothing(corpus: Pro
     training.back()
     training.skip()  # moving past a document anna labelled
     assert skipped_count(corpus, "anna") == 0
+
+
+# -- empty queues say why; counts follow the project; writes wait for the lock ----------
+
+
+def _finished_run(project: Project, uncertainty: dict[int, float], category_id: int = 1) -> int:
+    """A finished model run with predictions, as training leaves it (no model needed)."""
+    from core.store.schema import ModelRun, Prediction
+
+    with project.write() as session:
+        run = ModelRun(kind="baseline", status="finished")
+        session.add(run)
+        session.flush()
+        for document_id, value in uncertainty.items():
+            session.add(
+                Prediction(
+                    run_id=run.id,
+                    document_id=document_id,
+                    category_id=category_id,
+                    probabilities={str(category_id): 1 - value},
+                    uncertainty=value,
+                )
+            )
+        return run.id
+
+
+@pytest.mark.parametrize("queue", ["uncertain", "predicted"])
+def test_a_model_queue_before_the_first_model_says_a_model_must_be_trained(
+    corpus: Project, queue: str
+) -> None:
+    config = {"category_id": 1} if queue == "predicted" else {}
+    state = LabellingSession(corpus, "anna", make_queue(queue, **config)).start()
+    assert state.document is None
+    assert state.needs_model
+    assert "No model has been trained yet" in state.message
+    assert "Train" in state.message
+    assert "every document" not in state.message
+
+
+def test_a_model_queue_serves_documents_once_a_run_has_finished(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("uncertain"))
+    assert session.start().needs_model
+    _finished_run(corpus, {1: 0.1, 2: 0.9, 3: 0.5})
+    state = session.refill()
+    assert state.document.id == 2 and not state.needs_model
+
+
+def test_a_model_queue_left_without_predictions_says_so(corpus: Project) -> None:
+    _finished_run(corpus, {1: 0.1})
+    session = LabellingSession(corpus, "anna", make_queue("uncertain"))
+    session.start()
+    state = session.label(1)
+    assert state.document is None and not state.needs_model
+    assert "no prediction" in state.message and "Train again" in state.message
+    assert "every document" not in state.message
+
+
+def test_a_queue_emptied_by_skipping_says_so_and_how_to_bring_them_back(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    state = session.start()
+    state = session.label(1)
+    while state.document is not None:
+        state = session.skip()
+    assert state.message == (
+        "This queue is empty: every document in it is labelled or skipped by you. "
+        "Coder ▸ Bring back the documents I skipped returns the skipped ones."
+    )
+
+
+def test_an_emptied_queue_refills_after_bring_back(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    state = session.start()
+    while state.document is not None:
+        state = session.skip()
+    bring_back(corpus, "anna")
+    assert session.refill(forget_served=True).document.id == 1
+
+
+def test_the_document_count_follows_documents_added_during_the_session(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    assert session.start().progress.documents == 6
+    with corpus.write() as write:
+        write.add(Document(id=7, external_id="n7", text="Nieuw", meta={}, content_hash="7"))
+    assert session.label(1).progress.documents == 7
+
+
+def test_an_empty_queue_refills_when_documents_arrive(corpus: Project) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    state = session.start()
+    while state.document is not None:
+        state = session.label(1)
+    assert state.message == "This queue is empty: every document in it is labelled."
+    with corpus.write() as write:
+        write.add(Document(id=7, external_id="n7", text="Nieuw", meta={}, content_hash="7"))
+    assert session.refill().document.id == 7
+
+
+def _hold_write_lock(project: Project) -> sqlite3.Connection:
+    """Another program's write transaction: it holds the project's write lock."""
+    holder = sqlite3.connect(project.path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_label_waits_for_another_writer_and_is_saved_once_the_lock_is_free(
+    corpus: Project,
+) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    session.start()
+    holder = _hold_write_lock(corpus)
+    release = threading.Timer(0.5, holder.commit)
+    release.start()
+    try:
+        state = session.label(2, wait_s=30)
+    finally:
+        release.join()
+        holder.close()
+    assert state.document.id == 2
+    assert _labels(corpus) == {1: (2, "train")}
+
+
+def test_a_label_that_cannot_get_the_lock_in_time_names_the_document_and_saves_nothing(
+    corpus: Project,
+) -> None:
+    session = LabellingSession(corpus, "anna", make_queue("file-order"))
+    session.start()
+    holder = _hold_write_lock(corpus)
+    try:
+        with pytest.raises(ProjectBusyError, match=r"label for n1 was not saved"):
+            session.label(2, wait_s=0.3)
+        with pytest.raises(ProjectBusyError, match=r"n1 was not skipped"):
+            session.skip(wait_s=0.1)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert _labels(corpus) == {} and skipped_count(corpus, "anna") == 0
+    state = session.refresh()
+    assert state.document.id == 1 and not state.can_undo  # still on n1, nothing half-done
+    assert session.label(2).document.id == 2  # and it works once the project is free

@@ -142,3 +142,35 @@ def test_write_transactions_take_the_write_lock_up_front(project: Project) -> No
 def test_new_project_name_must_end_in_labelloop(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match=r"must end in \.labelloop"):
         Project.open(tmp_path / "study.db", create=True)
+
+
+def test_runs_of_an_older_project_get_their_last_sign_of_life_as_heartbeat(
+    project_path: Path,
+) -> None:
+    # Revision 0004 had no heartbeat: a run left 'running' by a killed process stayed so.
+    engine = make_engine(project_path)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for run_id, status, finished in ((1, "finished", "2026-01-01 10:05:00.000000"),
+                                         (2, "running", None)):  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO model_runs (id, kind, status, parameters, library_versions, "
+                    "label_counts, codebook_version, metrics, started_at, finished_at) "
+                    "VALUES (:id, 'baseline', :status, '{}', '{}', '{}', 0, '{}', "
+                    "'2026-01-01 10:00:00.000000', :finished)"
+                ),
+                {"id": run_id, "status": status, "finished": finished},
+            )
+    engine.dispose()
+
+    from core.overview import project_overview
+
+    with Project.open(project_path) as project:
+        runs = project_overview(project)["runs"]
+    assert [(r["status"], r["heartbeat_at"]) for r in runs] == [
+        ("finished", "2026-01-01T10:05:00"),
+        ("interrupted", "2026-01-01T10:00:00"),
+    ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from core import codebook
 from core.demo import build_demo_project
 from core.devices import DeviceInfo
 from core.labels import set_label
+from core.models.baseline import BaselineClassifier
 from core.overview import finished_runs
 from core.store import Project
 from core.store.schema import Document, EvaluationSample, ModelRun, Prediction
@@ -84,12 +84,33 @@ def test_counts_follow_new_labels(qtbot, demo: Project) -> None:  # type: ignore
     assert page.counts()["sport"][0] == before + 1
 
 
-def test_training_shows_the_result_saves_the_run_and_announces_it(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
+def test_training_shows_the_result_saves_the_run_and_announces_it(  # type: ignore[no-untyped-def]
+    qtbot, demo: Project, monkeypatch
+) -> None:
     page, context = make_page(qtbot, demo)
-    # The GUI thread must stay free while training: a 20 ms timer keeps ticking.
-    ticks: list[float] = []
+    # The GUI thread must stay free while training. Deterministic, whatever the machine's
+    # load: the fit waits (on the worker thread) until a GUI-thread timer has fired twice
+    # after the fit began; were training on the GUI thread, the timer could never fire.
+    fitting, gui_ran = threading.Event(), threading.Event()
+    fit_threads: list[threading.Thread] = []
+    ticks_while_fitting: list[int] = []
+    original_fit = BaselineClassifier.fit
+
+    def fit_when_the_gui_has_run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fit_threads.append(threading.current_thread())
+        fitting.set()
+        assert gui_ran.wait(60), "the GUI thread did not run while the model was fitted"
+        return original_fit(self, *args, **kwargs)
+
+    def tick() -> None:
+        if fitting.is_set():
+            ticks_while_fitting.append(1)
+            if len(ticks_while_fitting) >= 2:
+                gui_ran.set()
+
+    monkeypatch.setattr(BaselineClassifier, "fit", fit_when_the_gui_has_run)
     timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.timeout.connect(tick)
     timer.start(20)
     with qtbot.waitSignal(context.runs_changed, timeout=TRAINING_TIMEOUT_MS):
         handle = page.start_training()
@@ -100,6 +121,8 @@ def test_training_shows_the_result_saves_the_run_and_announces_it(qtbot, demo: P
         assert page.start_training() is None  # one training at a time
     timer.stop()
     qtbot.waitUntil(lambda: not page.is_training(), timeout=5000)
+    assert fit_threads and fit_threads[0] is not threading.main_thread()
+    assert gui_ran.is_set()
 
     text = page.result_label.text()
     assert page.result_label.isVisible()
@@ -112,9 +135,6 @@ def test_training_shows_the_result_saves_the_run_and_announces_it(qtbot, demo: P
     assert len(runs) == 1
     assert f"Run #{runs[0]['id']}" in text
     assert runs[0]["metrics"]["evaluation"]["n"] == 100
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    assert len(ticks) > 10
-    assert max(gaps) < 1.0, f"the GUI thread was blocked for {max(gaps):.2f} s"
 
 
 def test_cancel_saves_nothing_and_says_so(qtbot, demo: Project) -> None:  # type: ignore[no-untyped-def]
@@ -128,10 +148,9 @@ def test_cancel_saves_nothing_and_says_so(qtbot, demo: Project) -> None:  # type
         lambda: handle.last_progress is not None and handle.last_progress.done > 0.02,
         timeout=30_000,
     )
-    begun = time.monotonic()
-    with qtbot.waitSignal(handle.cancelled, timeout=5000):
+    # How fast Cancel takes effect is measured in benchmarks/bench_cancel.py.
+    with qtbot.waitSignal(handle.cancelled, timeout=10_000):
         page.progress.cancel_button.click()
-    assert time.monotonic() - begun < 1.0
     qtbot.waitUntil(lambda: not page.is_training(), timeout=5000)
 
     assert page.message.isVisible()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from projects import skipped_count
+from PySide6.QtCore import Qt
 
 from core import codebook
+from core.labels import set_label
 from core.store.project import Project
 from core.store.schema import Document
 from desktop_app import settings
+from desktop_app.annotate.annotate_view import ViewState
 
 pytestmark = pytest.mark.gui
 
@@ -126,3 +131,72 @@ def test_bring_back_returns_the_coders_skipped_documents(window, qtbot, project_
         lambda: "1 skipped document back" in window.statusBar().currentMessage(), timeout=5000
     )
     assert skipped_count(window.context.project, "anna") == 0
+
+
+def test_bring_back_refills_an_annotate_queue_that_skipping_emptied(
+    window, qtbot, project_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _small_project(project_path)
+    window.open_project(project_path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    for _ in range(2):
+        annotate.skip()
+        qtbot.waitUntil(lambda: annotate.view_state is not ViewState.BUSY, timeout=5000)
+    assert annotate.last_state.document is None
+    assert "Bring back" in annotate.message.text()
+    window.bring_back_action.trigger()
+    qtbot.waitUntil(lambda: annotate.last_state.document is not None, timeout=5000)
+    assert annotate.view_state is ViewState.READY
+
+
+def test_most_uncertain_first_before_any_model_leads_to_the_train_tab(
+    window, qtbot, project_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _small_project(project_path)
+    window.open_project(project_path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate.set_queue("uncertain")
+    qtbot.waitUntil(lambda: annotate.view_state is ViewState.NEEDS_MODEL, timeout=5000)
+    qtbot.mouseClick(annotate.train_link, Qt.MouseButton.LeftButton)
+    assert window.workspace.currentWidget() is window.workspace.train
+
+
+def test_documents_imported_by_the_cli_in_another_process_show_in_the_annotate_header(
+    window, qtbot, project_path: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _small_project(project_path)
+    window.open_project(project_path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    assert "0 of 2 documents labelled" in annotate.progress_label.text()
+    source = tmp_path / "meer.csv"
+    source.write_text("id,text,label\nm1,Kabinet valt weer,politiek\nm2,Ajax verliest,\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app.launcher", "import", str(project_path),
+         str(source), "--text-col", "text", "--id-col", "id", "--label-col", "label"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # No user action: the window notices the other program's commit by itself.
+    qtbot.waitUntil(
+        lambda: "1 of 4 documents labelled" in annotate.progress_label.text(), timeout=10_000
+    )
+
+
+def test_labels_given_by_another_coder_elsewhere_show_in_the_annotate_header(
+    window, qtbot, project_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _small_project(project_path)
+    window.open_project(project_path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    other = Project.open(project_path)  # another coder's window on a shared drive
+    try:
+        set_label(other, 1, 1, "bert")
+    finally:
+        other.engine.dispose()
+    qtbot.waitUntil(
+        lambda: "1 of 2 documents labelled" in annotate.progress_label.text(), timeout=10_000
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +29,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.codebook import ensure_category
-from core.errors import ImportFileError
-from core.ingest.readers import TableReader, as_text, jsonable, open_reader
+from core.errors import ImportFileError, ProjectError
+from core.ingest.readers import TableReader, as_text, jsonable, list_columns, open_reader
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
-from core.store.project import Project, bump_codebook_version
+from core.store.project import SUFFIX, Project, bump_codebook_version
 from core.store.schema import Annotation, AnnotationEvent, Document, ImportBatch, utcnow
+from core.wording import plural
 
 DuplicatePolicy = Literal["skip", "replace", "fail"]
 
@@ -117,30 +119,76 @@ class ImportSummary:
     labels_imported: int = 0
     categories_created: list[str] = field(default_factory=list)
     purpose_without_label: int = 0
+    #: Rows in which bytes or characters that are not valid text were replaced by U+FFFD
+    #: (``replaced_what`` says which), and where the first of them are.
+    rows_with_replacements: int = 0
+    replacements_at: list[str] = field(default_factory=list)
+    replaced_what: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def describe(self) -> str:
         """The summary in plain words, one fact per line."""
-        lines = [f"Imported {self.imported:,} of {self.rows_read:,} rows from {self.source}."]
+        lines = [
+            f"Imported {self.imported:,} of {plural(self.rows_read, 'row')} from {self.source}."
+        ]
+        if "encoding_note" in self.details:
+            lines.append(f"Encoding: {self.details['encoding_note']}.")
+        if self.rows_with_replacements:
+            count = self.rows_with_replacements
+            places = _places(self.replacements_at, count - len(self.replacements_at))
+            lines.append(
+                f"{plural(count, 'row')} held {self.replaced_what}; "
+                f"{'it was' if count == 1 else 'they were'} imported with � in their place: "
+                f"{places}."
+            )
         if self.replaced:
-            lines.append(f"Replaced {self.replaced:,} documents whose id was already present.")
+            lines.append(
+                f"Replaced {plural(self.replaced, 'document')} whose id was already present."
+            )
         if self.skipped_duplicate_id:
             lines.append(
-                f"Skipped {self.skipped_duplicate_id:,} rows whose id was already present."
+                f"Skipped {plural(self.skipped_duplicate_id, 'row')} whose id was already present."
             )
         if self.skipped_empty_text:
-            lines.append(f"Skipped {self.skipped_empty_text:,} rows with empty text.")
+            lines.append(f"Skipped {plural(self.skipped_empty_text, 'row')} with empty text.")
         if self.labels_imported:
-            lines.append(f"Imported {self.labels_imported:,} labels.")
+            lines.append(f"Imported {plural(self.labels_imported, 'label')}.")
         if self.categories_created:
             lines.append("New categories: " + ", ".join(self.categories_created) + ".")
         if self.purpose_without_label:
             lines.append(
-                f"Ignored the purpose of {self.purpose_without_label:,} rows without a label."
+                f"Ignored the purpose of {plural(self.purpose_without_label, 'row')} "
+                "without a label."
             )
         return "\n".join(lines)
+
+
+#: Places the summary names where invalid bytes or characters were replaced.
+REPLACEMENTS_LISTED = 10
+_HEADER_NOTE = " (row 1 is the header)"
+
+
+def _places(locations: list[str], more: int) -> str:
+    """The places for the summary, the note "(row 1 is the header)" said once at the end:
+    "rows 2, 15 and 3 more (row 1 is the header)"."""
+    note = ""
+    if len(locations) > 1 and all(p.endswith(_HEADER_NOTE) for p in locations):
+        locations = [p.removesuffix(_HEADER_NOTE) for p in locations]
+        note = _HEADER_NOTE
+        if all(p.startswith("row ") for p in locations):
+            locations = ["rows " + locations[0][4:], *(p[4:] for p in locations[1:])]
+    text = ", ".join(locations) + (f" and {more:,} more" if more > 0 else "")
+    return text + note
+
+
+def jsonable_or_text(value: Any) -> Any:
+    """:func:`jsonable`, or the value's text when it is nested too deeply for that."""
+    try:
+        return jsonable(value)
+    except (ValueError, RecursionError):
+        return str(value)[:100]
 
 
 def content_hash(text: str) -> str:
@@ -163,10 +211,11 @@ def import_file(
     )
     options = _with_folder_defaults(reader, options)
     wanted = _check_columns(reader, options)
-    summary = ImportSummary(str(reader.path), reader.file_format, dict(reader.details))
+    source = _printable(str(reader.path))
+    summary = ImportSummary(source, reader.file_format, dict(reader.details))
     with project.write() as session, _import_page_cache(session):
         batch = ImportBatch(
-            source=str(reader.path),
+            source=source,
             file_format=reader.file_format,
             options={k: v for k, v in asdict(options).items() if v not in (None, ())},
             summary={},
@@ -177,11 +226,96 @@ def import_file(
         reporter.report(0, 1, "Reading")
         for chunk in reader.chunks(options.chunk_size, wanted):
             writer.write(chunk.data, chunk.start)
-            reporter.report(chunk.done, chunk.total, f"{summary.rows_read:,} rows read")
+            writer.count_replacements(chunk.start, chunk.replaced)
+            reporter.report(chunk.done, chunk.total, f"{plural(summary.rows_read, 'row')} read")
+        summary.replaced_what = reader.replacement_reason if summary.rows_with_replacements else ""
         if summary.categories_created:
             bump_codebook_version(session)
         batch.summary = summary.as_dict()
     return summary
+
+
+def _printable(text: str) -> str:
+    """``text`` as it can be stored and printed: a file name that is not valid UTF-8
+    (Python keeps its bytes as surrogates) gets U+FFFD for them."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@contextmanager
+def new_project(target: str | Path) -> Iterator[Project]:
+    """A brand-new project that appears at ``target`` only once the block has succeeded.
+
+    It is built under a hidden name in the same folder (``.study.labelloop.<pid>.creating
+    .labelloop``) and, after the block and with the project closed, moved into place; on
+    any error, a cancel or Ctrl+C it is removed. A process killed meanwhile (kill -9, a
+    power cut) leaves only that hidden file, which the next call for the same target
+    removes once its process is gone: never a half-made project under the user's name.
+    """
+    target = Path(target).expanduser().absolute()
+    if target.suffix != SUFFIX:
+        raise ProjectError(f"A project file name must end in {SUFFIX}: {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_creations(target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}{_CREATING}")
+    try:
+        project = Project.open(temporary, create=True)
+    except BaseException:
+        _remove_project_files(temporary)
+        raise
+    try:
+        yield project
+    except BaseException:
+        project.close()
+        _remove_project_files(temporary)
+        raise
+    project.close()  # checkpoints the WAL into the file: one file to move
+    _publish(temporary, target)
+
+
+#: The end of a project file's name while it is being created by :func:`new_project`.
+_CREATING = f".creating{SUFFIX}"
+
+
+def _publish(temporary: Path, target: Path) -> None:
+    """Move the finished project into place, never over a file that appeared meanwhile."""
+    wal = Path(f"{temporary}-wal")
+    if wal.exists() and wal.stat().st_size:  # not all in the main file: do not move half
+        raise ProjectError(
+            f"The new project could not be finished (its write-ahead log was not merged); "
+            f"it is kept as {temporary}."
+        )
+    try:
+        os.link(temporary, target)  # fails if the target exists: no check-then-act race
+    except FileExistsError:
+        raise ProjectError(
+            f"{target} was created by another program during the import; the imported "
+            f"project is kept as {temporary}."
+        ) from None
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise ProjectError(
+                f"{target} was created by another program during the import; the imported "
+                f"project is kept as {temporary}."
+            ) from None
+        os.replace(temporary, target)
+        return
+    _remove_project_files(temporary)
+
+
+def _remove_stale_creations(target: Path) -> None:
+    """Remove what a killed :func:`new_project` for ``target`` left behind."""
+    import psutil
+
+    prefix = f".{target.name}."
+    for path in target.parent.glob(f"{prefix}*{_CREATING}"):
+        pid = path.name[len(prefix) : -len(_CREATING)]
+        if pid.isdigit() and int(pid) != os.getpid() and not psutil.pid_exists(int(pid)):
+            _remove_project_files(path)
+
+
+def _remove_project_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @contextmanager
@@ -212,7 +346,7 @@ def _check_columns(reader: TableReader, options: ImportOptions) -> list[str]:
     if options.text_col is None:
         raise ImportFileError(
             f"{reader.path}: name the column that holds the texts. "
-            f"Columns found: {', '.join(reader.columns)}."
+            f"Columns found: {list_columns(reader.columns, quote=False)}."
         )
     named = [
         options.text_col,
@@ -225,8 +359,8 @@ def _check_columns(reader: TableReader, options: ImportOptions) -> list[str]:
     missing = [c for c in wanted if c not in reader.columns]
     if missing:
         raise ImportFileError(
-            f"{reader.path}: no column named {', '.join(repr(c) for c in missing)}. "
-            f"Columns found: {', '.join(repr(c) for c in reader.columns)}."
+            f"{reader.path}: no column named {list_columns(missing)}. "
+            f"Columns found: {list_columns(reader.columns)}."
         )
     if options.purpose_col and not options.label_col:
         raise ImportFileError(
@@ -255,7 +389,7 @@ class _ChunkWriter:
         self.options = options
         self.summary = summary
         self.import_id = import_id
-        self.source_name = reader.path.name
+        self.source_name = _printable(reader.path.name)
         self.next_id = (self.conn.scalar(select(func.max(Document.id))) or 0) + 1
         self.category_ids: dict[str, int] = {}
         driver = self.conn.connection.driver_connection
@@ -274,12 +408,12 @@ class _ChunkWriter:
         labels: dict[str, tuple[str, str]] = {}  # external id -> (label, purpose)
         for offset, raw_text in enumerate(texts):
             index = start + offset
-            text = as_text(raw_text)
+            text = raw_text if type(raw_text) is str else self._text(raw_text, o.text_col, index)
             if not text.strip():
                 self.summary.skipped_empty_text += 1
                 continue
             if o.id_col:
-                external_id = as_text(data[o.id_col][offset]).strip()
+                external_id = self._text(data[o.id_col][offset], o.id_col, index).strip()
                 if not external_id:
                     raise ImportFileError(
                         f"{self.reader.path}: {self.reader.location(index)} has no id in "
@@ -297,12 +431,12 @@ class _ChunkWriter:
                 "text": text,
                 "source": self.source_name,
                 "import_id": self.import_id,
-                "meta": {c: jsonable(data[c][offset]) for c in o.meta_cols} if o.meta_cols else {},
+                "meta": self._meta(data, offset, index) if o.meta_cols else {},
                 "content_hash": content_hash(text),
                 "_index": index,
             }
             if o.label_col:
-                label = " ".join(as_text(data[o.label_col][offset]).split())
+                label = " ".join(self._text(data[o.label_col][offset], o.label_col, index).split())
                 purpose = self._purpose(data, offset, index)
                 if label:
                     labels[external_id] = (label, purpose or "train")
@@ -312,11 +446,56 @@ class _ChunkWriter:
         if rows:
             self._store(rows, labels)
 
+    def count_replacements(self, start: int, offsets: list[int]) -> None:
+        """Count the rows of the chunk at ``start`` in which the reader replaced bytes or
+        characters by U+FFFD, noting where the first ones are (while the reader can say)."""
+        summary = self.summary
+        for offset in offsets:
+            summary.rows_with_replacements += 1
+            if len(summary.replacements_at) < REPLACEMENTS_LISTED:
+                summary.replacements_at.append(self.reader.location(start + offset))
+
+    def _text(self, value: Any, column: str, index: int) -> str:
+        """A cell of a text, id, label or purpose column as text; lists and nested objects
+        are refused (their Python form, "['a', 'b']", is not what anyone means)."""
+        if type(value) is str:
+            return value
+        if isinstance(value, bytes):  # Parquet strings written as plain binary
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self._refuse(column, index, "binary data that is not UTF-8 text") from None
+        if isinstance(value, dict | list | tuple):
+            kind = "a nested object" if isinstance(value, dict) else "a list"
+            shown = json.dumps(jsonable_or_text(value), ensure_ascii=False, default=str)
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            raise self._refuse(
+                column,
+                index,
+                f"{kind}, not a text ({shown}); choose a column of plain values, or join the "
+                "values into one text before importing",
+            )
+        return as_text(value)
+
+    def _meta(self, data: dict[str, list[Any]], offset: int, index: int) -> dict[str, Any]:
+        meta = {}
+        for column in self.options.meta_cols:
+            try:
+                meta[column] = jsonable(data[column][offset])
+            except (ValueError, RecursionError) as error:
+                raise self._refuse(column, index, f"a value {error}") from None
+        return meta
+
+    def _refuse(self, column: str, index: int, what: str) -> ImportFileError:
+        return ImportFileError(
+            f"{self.reader.path}: {self.reader.location(index)}, column '{column}' holds {what}."
+        )
+
     def _purpose(self, data: dict[str, list[Any]], offset: int, index: int) -> str | None:
         column = self.options.purpose_col
         if not column:
             return None
-        word = as_text(data[column][offset]).strip().lower()
+        word = self._text(data[column][offset], column, index).strip().lower()
         if word not in _PURPOSE_WORDS:
             raise ImportFileError(
                 f"{self.reader.path}: {self.reader.location(index)}, column '{column}': "

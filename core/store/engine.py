@@ -13,6 +13,9 @@ BUSY_TIMEOUT_MS = 5000
 #: Execution option that makes a transaction start with BEGIN IMMEDIATE.
 WRITE_OPTION = "labelloop_write"
 
+#: Execution option: how long (milliseconds) this write waits for the lock instead.
+WAIT_OPTION = "labelloop_wait_ms"
+
 
 def make_engine(path: Path) -> Engine:
     """An engine on ``path`` whose connections use WAL, foreign keys and NORMAL sync.
@@ -36,6 +39,7 @@ def make_engine(path: Path) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _record.info["busy_timeout"] = BUSY_TIMEOUT_MS
         # After a checkpoint, shrink the WAL file back to at most 64 MiB (a big import
         # would otherwise leave it at the size of the import).
         cursor.execute("PRAGMA journal_size_limit=67108864")
@@ -43,7 +47,14 @@ def make_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        writing = connection.get_execution_options().get(WRITE_OPTION, False)
+        options = connection.get_execution_options()
+        writing = options.get(WRITE_OPTION, False)
+        # A write may wait longer (or shorter) for the lock than busy_timeout; the
+        # connection keeps the setting until the next begin that wants another one.
+        wait_ms = int(options.get(WAIT_OPTION, BUSY_TIMEOUT_MS)) if writing else BUSY_TIMEOUT_MS
+        if connection.info.get("busy_timeout") != wait_ms:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            connection.info["busy_timeout"] = wait_ms
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine

@@ -14,16 +14,21 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import __version__
 from core.errors import NewerProjectError, ProjectError
-from core.store.engine import WRITE_OPTION, make_engine
+from core.store.engine import WAIT_OPTION, WRITE_OPTION, make_engine
 from core.store.schema import ProjectInfo
 
 SUFFIX = ".labelloop"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class ProjectBusyError(ProjectError):
+    """Another program held the project's write lock for longer than a write may wait."""
 
 
 def _alembic_config() -> Config:
@@ -116,6 +121,27 @@ class Project:
     def write(self) -> Iterator[Session]:
         """A write transaction (BEGIN IMMEDIATE), committed when the block ends."""
         with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write_waiting(self, seconds: float) -> Iterator[Session]:
+        """Like :meth:`write`, but wait up to ``seconds`` for another writer's lock.
+
+        Raises :class:`ProjectBusyError` if the lock is still held then; nothing was
+        written (the transaction never started).
+        """
+        wait = {WAIT_OPTION: max(0, round(seconds * 1000))}
+        with self._writer() as session, session.begin():
+            try:
+                session.connection(execution_options=wait)  # BEGIN IMMEDIATE, waiting
+            except OperationalError as error:
+                code = getattr(error.orig, "sqlite_errorcode", 0) & 0xFF  # BUSY_* too
+                if code != sqlite3.SQLITE_BUSY:
+                    raise
+                raise ProjectBusyError(
+                    f"Another program kept the project busy for {seconds:g} s "
+                    "(it is writing to it); nothing was saved."
+                ) from error
             yield session
 
     # -- project facts -------------------------------------------------------------

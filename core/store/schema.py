@@ -157,7 +157,12 @@ class AnnotationEvent(Base):
 
 
 class ModelRun(Base):
-    """One training run: what was trained on what, how, and how well it did."""
+    """One training run: what was trained on what, how, and how well it did.
+
+    ``status`` is 'running', 'finished', 'cancelled', 'failed' or 'interrupted' (its
+    process stopped without a word: killed, crashed, switched off). While a run is
+    running its job refreshes ``heartbeat_at`` every few seconds (``core.heartbeat``).
+    """
 
     __tablename__ = "model_runs"
 
@@ -173,6 +178,7 @@ class ModelRun(Base):
     artifact_path: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Prediction(Base):

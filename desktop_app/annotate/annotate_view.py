@@ -1,19 +1,24 @@
 """Label with the keyboard: press a category's key, the label is saved, the next appears.
 
-The view is a small state machine (Anki's reviewer works the same way): while a label is
-being saved, key presses are ignored; the next document is shown only after the label is
-committed. Each step runs on a worker thread through the job runner, so a slow disk or
-another writer never freezes the window.
+The view is a small state machine (after Anki's reviewer): the next document is shown
+only after the label is committed. Each step runs on a worker thread through the job
+runner, so a slow disk or another writer never freezes the window. Keys pressed while a
+step runs wait their turn, in order, and each applies to the document on screen when its
+turn comes; a wait that lasts (another program writing) says so, with the keys pending,
+and a key never goes unsaved without a message naming the document.
 """
 
 from __future__ import annotations
 
+import collections
 import enum
 import functools
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,9 +36,10 @@ from PySide6.QtWidgets import (
 
 from core.codebook import list_categories
 from core.explain import Explanation, ModelCache, explain_document
-from core.labelling import LabellingSession, SessionState
+from core.labelling import WAIT_LIMIT_S, LabellingSession, SessionProgress, SessionState
 from core.queues import make_queue
 from core.sampling import DEFAULT_SAMPLE_SIZE, WHY, draw_evaluation_sample
+from core.store.project import ProjectBusyError
 from desktop_app.annotate.category_panel import CategoryPanel
 from desktop_app.annotate.document_pane import DocumentPane
 from desktop_app.context import ProjectContext
@@ -48,11 +54,36 @@ QUEUE_CHOICES = (
 )
 
 
+#: A step slower than this says "Waiting for the project" (a step takes ~10 ms).
+WAITING_AFTER_MS = 300
+
+#: Keys still queued this long after the wait limit are dropped with a message. A step
+#: that writes gives up at the limit itself (and drops the keys behind it); this is for a
+#: step that never returns, e.g. a read stuck on an unreachable network drive.
+GRACE_S = 2.0
+
+
 class ViewState(enum.Enum):
     IDLE = "idle"  # no session yet
     READY = "ready"  # a document is shown; keys label it
-    BUSY = "busy"  # a step is running; keys are ignored
+    BUSY = "busy"  # a step is running; keys wait their turn
+    WAITING = "waiting"  # a step is slow (another program writes): keys wait; it says so
     EMPTY = "empty"  # the queue has nothing left
+    NEEDS_MODEL = "needs model"  # a model-based queue before the first model
+
+
+@dataclass(slots=True)
+class _Request:
+    """One step to run in turn: a key press (label, skip, back, undo) or a navigation."""
+
+    name: str  # the job's name
+    #: Called on the GUI thread when its turn comes, with how long a write may wait for
+    #: another program's lock; returns the session call to run on the worker thread.
+    make: Callable[[float], Callable[[], SessionState]]
+    key: str | None = None  # what the user pressed, for messages; None: not a key press
+    needs_document: bool = False
+    saves: bool = False
+    pressed_at: float = field(default_factory=time.monotonic)
 
 
 class AnnotateView(QWidget):
@@ -66,9 +97,25 @@ class AnnotateView(QWidget):
         self.view_state = ViewState.IDLE
         self.session = LabellingSession(context.project, context.coder, make_queue("random"))
         self.last_state: SessionState | None = None
+        #: How long a key press may wait for the project before it is dropped, named.
+        self.wait_limit_s = WAIT_LIMIT_S
         self._shortcuts: list[QShortcut] = []
-        self._pending: tuple[str, Callable[[], SessionState], bool] | None = None
+        self._running: _Request | None = None
+        self._steps_started = 0
+        self._counting_after = 0  # steps started when the running recount began
+        self._queued: collections.deque[_Request] = collections.deque()
+        self._notice = ""  # said with the next document shown (keys that were dropped)
+        self._stale = False  # the project changed while a step ran
+        self._forget_served = False
+        self._announcing = False
         self._names: dict[int, str] = {}
+        self._wait_timer = QTimer(self)
+        self._wait_timer.setInterval(WAITING_AFTER_MS)
+        self._wait_timer.timeout.connect(self._on_wait_tick)
+        self._refresh_timer = QTimer(self)  # coalesces the announcements of one change
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._refresh)
 
         self.queue_box = QComboBox()
         for name, title in QUEUE_CHOICES:
@@ -100,6 +147,15 @@ class AnnotateView(QWidget):
         self.progress_label = QLabel()
         self.message = QLabel()
         self.message.setStyleSheet("color: #8a4b00;")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.train_link = QPushButton("Go to the Train tab")
+        self.train_link.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.train_link.setToolTip("This queue needs a trained model: train one there.")
+        self.train_link.hide()
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.train_link)
         top = QHBoxLayout()
         top.addWidget(QLabel("Queue:"))
         top.addWidget(self.queue_box)
@@ -140,7 +196,7 @@ class AnnotateView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.message)
+        layout.addLayout(message_row)
         layout.addWidget(self.suggestion)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
@@ -150,6 +206,7 @@ class AnnotateView(QWidget):
         self.skip_button.clicked.connect(self.skip)
         self.undo_button.clicked.connect(self.undo)
         self.draw_button.clicked.connect(self.ask_draw_sample)
+        self.train_link.clicked.connect(lambda: context.show_page_requested.emit("train"))
         self.queue_box.currentIndexChanged.connect(self._on_queue_choice)
         self.search_box.returnPressed.connect(self._apply_queue)
         self.predicted_box.activated.connect(lambda _: self._apply_queue())
@@ -170,31 +227,46 @@ class AnnotateView(QWidget):
         context.codebook_changed.connect(self.reload_codebook)
         context.coder_changed.connect(self._on_coder_changed)
         context.open_document_requested.connect(self.open_document)
+        context.documents_changed.connect(self._on_project_changed)
+        context.labels_changed.connect(self._on_project_changed)
+        context.runs_changed.connect(self._on_project_changed)
+        context.skips_changed.connect(self._on_skips_changed)
         self.reload_codebook()
 
     # -- public actions ----------------------------------------------------------------
 
     def start(self) -> None:
         """Show the first document of the current queue."""
-        self._step("Loading", self.session.start)
+        self._submit(_Request("Loading", lambda wait: self.session.start))
 
     def label(self, category_id: int) -> None:
-        note = self.note.text().strip()
-        action = functools.partial(self.session.label, category_id, note)
-        self._step("Saving label", action, needs_document=True, saves=True)
+        def make(wait: float) -> Callable[[], SessionState]:
+            # The note and the session of the document on screen when its turn comes.
+            note = self.note.text().strip()
+            return functools.partial(self.session.label, category_id, note, wait_s=wait)
+
+        key = self._names.get(category_id, str(category_id))
+        self._submit(_Request("Saving label", make, key, needs_document=True, saves=True))
 
     def skip(self) -> None:
-        self._step("Next document", self.session.skip, needs_document=True)
+        make = lambda wait: functools.partial(self.session.skip, wait_s=wait)  # noqa: E731
+        self._submit(_Request("Next document", make, "skip", needs_document=True))
 
     def back(self) -> None:
-        self._step("Previous document", self.session.back)
+        self._submit(_Request("Previous document", lambda wait: self.session.back, "back"))
 
     def undo(self) -> None:
-        self._step("Undo", self.session.undo, saves=True)
+        make = lambda wait: functools.partial(self.session.undo, wait_s=wait)  # noqa: E731
+        self._submit(_Request("Undo", make, "undo", saves=True))
 
     def open_document(self, document_id: int) -> None:
         """Show ``document_id`` (from the browser) so it can be (re)labelled."""
-        self._step("Opening document", functools.partial(self.session.open_document, document_id))
+        self._submit(
+            _Request(
+                "Opening document",
+                lambda wait: functools.partial(self.session.open_document, document_id),
+            )
+        )
 
     def set_queue(self, name: str, **config: Any) -> None:
         index = self.queue_box.findData(name)
@@ -235,7 +307,7 @@ class AnnotateView(QWidget):
             shortcut.activated.connect(functools.partial(self.label, category.id))
             self._shortcuts.append(shortcut)
         if self.last_state is not None:
-            self._show(self.last_state)
+            self._show(self.last_state, keep_note=True)
 
     def ask_draw_sample(self) -> None:
         size, ok = QInputDialog.getInt(
@@ -259,61 +331,206 @@ class AnnotateView(QWidget):
 
     # -- the state machine -------------------------------------------------------------
 
-    def _step(
-        self,
-        name: str,
-        action: Callable[[], SessionState],
-        *,
-        needs_document: bool = False,
-        saves: bool = False,
-    ) -> None:
-        """Run one session step on a worker thread; the view is BUSY until it is shown.
+    def _submit(self, request: _Request) -> None:
+        """Run ``request`` now, or after the steps before it (keys keep their order)."""
+        if self._refresh_timer.isActive():  # a change announced just before: first
+            self._refresh_timer.stop()
+            self._refresh(before=request)
+        if self.view_state in (ViewState.BUSY, ViewState.WAITING):
+            self._queued.append(request)
+            if self.view_state is ViewState.WAITING:
+                self._say_waiting()
+            return
+        self._run(request)
 
-        While BUSY, key presses (label, skip) are dropped, as in Anki's reviewer; a
-        navigation request (open a document, change queue) waits for the step to end.
-        """
-        if self.view_state is ViewState.BUSY:
-            if not needs_document:
-                self._pending = (name, action, saves)
-            return
-        if needs_document and self.view_state is not ViewState.READY:
-            return
+    def _run(self, request: _Request) -> bool:
+        """Start one step on a worker thread; False if it has nothing to act on (a label
+        or skip with no document shown). The view is BUSY until the step is shown."""
+        if request.needs_document and self.view_state is not ViewState.READY:
+            return False
+        action = request.make(self.wait_limit_s)
         self.view_state = ViewState.BUSY
-        handle = self.context.runner.run(name, lambda progress, should_cancel: action())
+        self._running = request
+        self._steps_started += 1
+        self._wait_timer.start()
+        handle = self.context.runner.run(request.name, lambda progress, should_cancel: action())
         handle.returned.connect(self._on_step_done)
         handle.errored.connect(self._on_step_failed)
-        if saves:
-            handle.returned.connect(lambda _: self.context.labels_changed.emit())
-        handle.finished.connect(self._run_pending)
-
-    def _run_pending(self) -> None:
-        if self._pending is not None and self.view_state is not ViewState.BUSY:
-            name, action, saves = self._pending
-            self._pending = None
-            self._step(name, action, saves=saves)
+        return True
 
     def _on_step_done(self, state: SessionState) -> None:
+        request = self._finish_step()
         self._show(state)
-        self.view_state = ViewState.READY if state.document is not None else ViewState.EMPTY
+        self.view_state = self._resting_state(state)
         self.state_shown.emit(state)
+        if request.saves:
+            self._announcing = True  # our own announcement: nothing to refresh here
+            try:
+                self.context.labels_changed.emit()
+            finally:
+                self._announcing = False
+        self._next()
 
     def _on_step_failed(self, error: Exception) -> None:
-        self.view_state = (
-            ViewState.READY if self.last_state and self.last_state.document else ViewState.EMPTY
-        )
-        self._show_error(str(error))
+        """Nothing of the step was saved; the keys queued behind it are dropped, named."""
+        request = self._finish_step()
+        self.view_state = self._resting_state(self.last_state)
+        dropped = self._dropped_text(self._drop_queued(), " after it")
+        busy = isinstance(error, ProjectBusyError)  # the message names the document
+        if busy:
+            said = f"{error}{dropped}"
+        elif dropped:
+            said = f"{request.name} failed.{dropped}"
+        else:
+            said = self.last_state.message if self.last_state else ""
+        self._say(" ".join(t for t in (self._notice, said) if t))
+        self._notice = ""
+        if not busy:
+            self._show_error(str(error))
+        self._next()
 
-    def _show(self, state: SessionState) -> None:
+    def _finish_step(self) -> _Request:
+        request, self._running = self._running, None
+        assert request is not None
+        self._wait_timer.stop()
+        return request
+
+    def _next(self) -> None:
+        """After a step: follow what changed meanwhile, then run the next queued step."""
+        if self._stale:
+            self._stale = False
+            self._refresh(before=self._queued[0] if self._queued else None)
+        unused: list[str] = []
+        while self._queued and self.view_state not in (ViewState.BUSY, ViewState.WAITING):
+            request = self._queued.popleft()
+            if self._run(request):
+                break
+            if request.key:
+                unused.append(request.key)
+        if unused:
+            self._say(
+                f"{self.message.text()} {_keys(len(unused))} ({', '.join(unused)}) "
+                "had no document to apply to."
+            )
+
+    @staticmethod
+    def _resting_state(state: SessionState | None) -> ViewState:
+        if state is None:
+            return ViewState.IDLE
+        if state.document is not None:
+            return ViewState.READY
+        return ViewState.NEEDS_MODEL if state.needs_model else ViewState.EMPTY
+
+    # -- waiting for the project ---------------------------------------------------------
+
+    def _on_wait_tick(self) -> None:
+        """A step is taking long: say so, with the keys pending; drop overdue keys."""
+        if self.view_state is ViewState.BUSY:
+            self.view_state = ViewState.WAITING
+        keys = [r for r in self._queued if r.key]
+        if keys and time.monotonic() - keys[0].pressed_at > self.wait_limit_s + GRACE_S:
+            dropped = self._drop_queued()
+            self._notice = (
+                f"The project did not answer for {self.wait_limit_s:g} s:"
+                f"{self._dropped_text(dropped, '')}"
+            )
+        self._say_waiting()
+
+    def _say_waiting(self) -> None:
+        running = self._running.key if self._running is not None else None
+        pending = sum(1 for r in self._queued if r.key) + (1 if running else 0)
+        text = "Waiting for the project"
+        if pending:
+            text += f" — {_keys(pending)} pending"
+        text += " (another program or job is writing to it)…"
+        self._say(f"{self._notice} {text}" if self._notice else text)
+
+    def _drop_queued(self) -> list[str]:
+        """Drop every queued step; returns the keys among them, for the message."""
+        keys = [r.key for r in self._queued if r.key]
+        self._queued.clear()
+        return keys
+
+    @staticmethod
+    def _dropped_text(keys: list[str], where: str) -> str:
+        if not keys:
+            return ""
+        were = "was" if len(keys) == 1 else "were"
+        names = ", ".join(keys)
+        return f" {_keys(len(keys))} pressed{where} {were} dropped ({names}): press again."
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # -- following the project -----------------------------------------------------------
+
+    def _on_project_changed(self) -> None:
+        """Documents, labels or models changed (here or in another program): refresh the
+        counts, and let the queue pick the next documents afresh (an empty queue may fill)."""
+        if not self._announcing:
+            self._refresh_timer.start()
+
+    def _on_skips_changed(self) -> None:
+        self._forget_served = True
+        self._refresh_timer.start()
+
+    def _refresh(self, *, before: _Request | None = None) -> None:
+        """Follow a change: the queue picks its next documents afresh (a new model's
+        order, new documents, documents brought back) and the counts are read again. The
+        document on screen, and the note being typed, stay; an empty queue may fill.
+
+        ``before``: the request about to run; one that shows a document itself (a queue
+        change, Back) makes refilling an empty queue first needless.
+        """
+        if self.view_state is ViewState.IDLE:
+            return  # start() reads everything
+        if self.view_state in (ViewState.BUSY, ViewState.WAITING):
+            self._stale = True  # done after the step (before the keys queued behind it)
+            return
+        forget, self._forget_served = self._forget_served, False
+        self.session.forget_upcoming(forget_served=forget)  # no step is running
+        if self.view_state is not ViewState.READY:
+            if before is None or before.needs_document:
+                self._run(_Request("Refreshing", lambda wait: self.session.refill))
+            return
+        # The counts on a worker, off the state machine: keys never wait for them.
+        self._counting_after = self._steps_started
+        session = self.session
+        handle = self.context.runner.run(
+            "Counting", lambda progress, should_cancel: session.progress()
+        )
+        handle.returned.connect(self._on_counted)
+        handle.errored.connect(lambda error: self._say(f"Could not count the labels: {error}"))
+
+    def _on_counted(self, progress: SessionProgress) -> None:
+        # A step started since shows counts read after the change too: leave it be.
+        if self._steps_started != self._counting_after or self.last_state is None:
+            return
+        self.last_state = replace(self.last_state, progress=progress)
+        self._show_progress(progress)
+
+    # -- showing -------------------------------------------------------------------------
+
+    def _show(self, state: SessionState, *, keep_note: bool = False) -> None:
         self.last_state = state
         document = state.document
         self.document.show_document(document)
-        self.note.setText(document.note if document else "")
+        if not keep_note:
+            self.note.setText(document.note if document else "")
         self.categories.set_current(document.label if document else None)
-        self.categories.set_counts(state.progress.per_category)
         self.back_button.setEnabled(state.can_go_back)
         self.undo_button.setEnabled(state.can_undo)
         self.skip_button.setEnabled(document is not None)
-        progress = state.progress
+        self.train_link.setVisible(state.needs_model)
+        self._show_progress(state.progress)
+        self._say(" ".join(t for t in (self._notice, state.message) if t))
+        self._notice = ""
+        self._show_suggestion()
+        self._explain()
+
+    def _show_progress(self, progress: SessionProgress) -> None:
+        self.categories.set_counts(progress.per_category)
         text = f"{progress.labelled:,} of {progress.documents:,} documents labelled"
         if progress.evaluation_size:
             text += (
@@ -321,10 +538,6 @@ class AnnotateView(QWidget):
                 f"{progress.evaluation_size:,}"
             )
         self.progress_label.setText(text)
-        self.message.setText(state.message)
-        self.message.setVisible(bool(state.message))
-        self._show_suggestion()
-        self._explain()
 
     def _explain(self) -> None:
         """Ask (on a worker thread) which words pushed the model, for the shown document."""
@@ -386,9 +599,18 @@ class AnnotateView(QWidget):
             config = {"category_id": self.predicted_box.currentData()}
         self.document.set_search_terms(config.get("query", ""))
         queue = make_queue(name, **config)
-        self._step("Loading", functools.partial(self.session.set_queue, queue))
+        self._submit(
+            _Request("Loading", lambda wait: functools.partial(self.session.set_queue, queue))
+        )
         self.setFocus()
 
     def _on_coder_changed(self, coder: str) -> None:
-        self.session = LabellingSession(self.context.project, coder, self.session.queue)
-        self.start()
+        def make(wait: float) -> Callable[[], SessionState]:
+            self.session = LabellingSession(self.context.project, coder, self.session.queue)
+            return self.session.start
+
+        self._submit(_Request("Loading", make))
+
+
+def _keys(count: int) -> str:
+    return f"{count} key{'s' if count != 1 else ''}"

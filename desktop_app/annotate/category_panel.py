@@ -1,11 +1,32 @@
-"""The codebook while labelling: one button per category with its key and definition."""
+"""The codebook while labelling: one button per category with its colour, key and definition."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from core.codebook import CategoryInfo
+from desktop_app.annotate.category_colours import highlight_colour
+
+
+def button_style(colour: str) -> str:
+    """A button with a stripe of the category's colour down its left edge; the chosen one
+    (the document's current label) is filled with the tint its explained words get.
+
+    A style sheet that set only ``border-left`` drew no stripe (seen in the Fusion style):
+    the frame, background and states are all set here, so every style draws the stripe.
+    """
+    full = QColor(colour).name()
+    tint = highlight_colour(colour).name()
+    return (
+        "QPushButton { text-align: left; padding: 6px 8px; color: black;"
+        " background: #FAFAFA; border: 1px solid #B4B4B4;"
+        f" border-left: 8px solid {full}; border-radius: 3px; }}"
+        " QPushButton:hover { background: #EFEFEF; }"
+        f" QPushButton:checked {{ background: {tint}; border-color: {full};"
+        " font-weight: bold; }"
+    )
 
 
 class CategoryPanel(QScrollArea):
@@ -31,10 +52,7 @@ class CategoryPanel(QScrollArea):
             button = QPushButton()
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the view, not here
             button.setCheckable(True)
-            button.setStyleSheet(
-                f"QPushButton {{ text-align: left; padding: 6px; border-left: 6px solid "
-                f"{category.colour}; }} QPushButton:checked {{ font-weight: bold; }}"
-            )
+            button.setStyleSheet(button_style(category.colour))
             button.clicked.connect(lambda _=False, cid=category.id: self.chosen.emit(cid))
             definition = QLabel(category.definition)
             definition.setTextFormat(Qt.TextFormat.PlainText)

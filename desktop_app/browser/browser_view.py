@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -54,6 +56,17 @@ def _count_text(browse_filter: BrowseFilter, shown: int, total: int) -> str:
     if browse_filter.is_empty:
         return f"{total:,} document{'s' if total != 1 else ''}"
     return f"{shown:,} of {total:,} documents"
+
+
+class _ElideMiddle(QStyledItemDelegate):
+    """Cells that drop the middle of a long text: ids made on import (``<file>:<row>``) are
+    alike up to the row number at their end, which must stay visible."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class DocumentsBrowser(QWidget):
@@ -141,6 +154,8 @@ class DocumentsBrowser(QWidget):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setWordWrap(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._id_delegate = _ElideMiddle(table)
+        table.setItemDelegateForColumn(Column.ID, self._id_delegate)
         table.setAlternatingRowColors(True)
         table.setTabKeyNavigation(False)
         # Fixed row heights: with a million rows, the view must never measure each row.

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from core.bidi import visible_bidi
 from core.browse import EXCERPT_CHARS, BrowseRow, fetch_rows
 from core.store.project import Project
 
@@ -59,8 +60,9 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 def plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` as written: Qt would otherwise render text that looks
-    like HTML (a document containing ``<img src=...>`` must not load anything)."""
-    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
+    like HTML (a document containing ``<img src=...>`` must not load anything), and
+    direction characters as markers (see :mod:`core.bidi`)."""
+    return "<p>" + html.escape(visible_bidi(text)).replace("\n", "<br>") + "</p>"
 
 
 class DocumentsModel(QAbstractTableModel):
@@ -158,7 +160,8 @@ class DocumentsModel(QAbstractTableModel):
             return None
         document = self.row_data(row)
         if role == _DISPLAY:
-            return self._display(document, column, row)
+            # An invisible right-to-left override would reverse the rest of the cell.
+            return visible_bidi(self._display(document, column, row))
         return self._tooltip(document, column)
 
     def _display(self, document: BrowseRow | None, column: int, row: int) -> str:

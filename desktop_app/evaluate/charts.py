@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from core.reports import model_name
+from core.wording import plural
 
 if TYPE_CHECKING:
     from core.simulate import StrategySummary
@@ -47,7 +48,7 @@ def draw_confusion(figure: Figure, evaluation: Mapping[str, Any], names: Mapping
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("Predicted by the model")
     ax.set_ylabel("Label in the evaluation sample")
-    ax.set_title(f"Confusion matrix ({evaluation['n']:,} evaluation documents)")
+    ax.set_title(f"Confusion matrix ({plural(evaluation['n'], 'evaluation document')})")
     figure.colorbar(image, ax=ax, label="documents")
 
 

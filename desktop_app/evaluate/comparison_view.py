@@ -30,6 +30,7 @@ from core.errors import LabelLoopError
 from core.jobs import CancelCheck
 from core.metrics import describe_metric
 from core.reports import model_name
+from core.wording import plural
 from desktop_app.context import ProjectContext
 from desktop_app.worker import JobHandle
 
@@ -215,12 +216,13 @@ class ComparisonView(QWidget):
         self.details.setText(
             "\n".join(
                 [
-                    f"Both measured on the same {comparison.n:,} evaluation documents "
+                    f"Both measured on the same {plural(comparison.n, 'evaluation document')} "
                     "(95% bootstrap intervals).",
                     f"Macro-F1 of run #{b.run_id} minus run #{a.run_id}: {diff['value']:+.3f} "
                     f"(paired 95% interval {interval}).",
                     f"McNemar's test ({test['method']}): run #{a.run_id} alone right on "
-                    f"{test['b']:,} documents, run #{b.run_id} alone right on {test['c']:,}; "
+                    f"{plural(test['b'], 'document')}, run #{b.run_id} alone right on "
+                    f"{test['c']:,}; "
                     f"p = {test['p_value']:.3g}.",
                     f"Training: run #{a.run_id} {describe_cost(a)}; "
                     f"run #{b.run_id} {describe_cost(b)}.",

@@ -40,9 +40,10 @@ from PySide6.QtWidgets import (
 from core.errors import Cancelled
 from core.jobs import CancelCheck
 from core.metrics import describe_metric
-from core.overview import finished_runs
+from core.overview import describe_unfinished_run, finished_runs, unfinished_runs
 from core.reports import describe_cross_validation, model_name
 from core.run_details import Misclassified, informative_terms, misclassified
+from core.wording import plural
 from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate.charts import draw_confusion, draw_learning_curve
@@ -52,6 +53,10 @@ from desktop_app.worker import JobHandle
 CONFUSION = "confusion"
 LEARNING_CURVE = "learning_curve"
 TOP_TERMS = 15
+PREVALENCE_TITLE = (
+    "Share of each category among the unlabelled documents, estimated from the "
+    "model's predictions adjusted for its errors on the evaluation sample:"
+)
 
 
 class RunDetails:
@@ -106,6 +111,9 @@ class EvaluatePage(QWidget):
         self._details_job: JobHandle | None = None
 
         self.empty_label = QLabel("No finished runs yet: train a model on the Train page.")
+        # Runs not listed because they have not finished: training elsewhere, interrupted.
+        self.unfinished_label = _wrapping_label()
+        self.unfinished_label.setStyleSheet("color: #8a5a00;")
         self.runs_table = _table(
             ["Run", "Model", "Finished", "Training labels", "Macro-F1 (95% interval)"]
         )
@@ -119,10 +127,7 @@ class EvaluatePage(QWidget):
         self.warnings_label = _wrapping_label()
         self.warnings_label.setStyleSheet("color: #8a5a00;")
         self.prevalence_title = _wrapping_label()
-        self.prevalence_title.setText(
-            "Share of each category among the unlabelled documents, estimated from the "
-            "model's predictions adjusted for its errors on the evaluation sample:"
-        )
+        self.prevalence_title.setText(PREVALENCE_TITLE)
         self.prevalence_table = _table(
             ["Category", "Adjusted share (95% interval)", "Unadjusted", "Note"]
         )
@@ -185,6 +190,7 @@ class EvaluatePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Finished runs (select one to see its evaluation):"))
         layout.addWidget(self.empty_label)
+        layout.addWidget(self.unfinished_label)
         layout.addWidget(self.runs_table)
         layout.addWidget(self.views, 1)
 
@@ -200,6 +206,11 @@ class EvaluatePage(QWidget):
         keep = self.selected_run_id()
         newest_before = self.runs[-1]["id"] if self.runs else None
         self.runs = finished_runs(self.context.project)
+        unfinished = "\n".join(
+            describe_unfinished_run(run) for run in unfinished_runs(self.context.project)
+        )
+        self.unfinished_label.setText(unfinished)
+        self.unfinished_label.setVisible(bool(unfinished))
         table = self.runs_table
         table.blockSignals(True)
         table.setRowCount(len(self.runs))
@@ -282,7 +293,7 @@ class EvaluatePage(QWidget):
         warnings = (evaluation or {}).get("warnings") or []
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings_label.setVisible(bool(warnings))
-        self._fill_prevalence(metrics.get("prevalence") or {}, names)
+        self._fill_prevalence(metrics.get("prevalence") or {}, names, metrics)
         if evaluation:
             draw_confusion(self.confusion_figure, evaluation, names)
         else:
@@ -359,7 +370,8 @@ class EvaluatePage(QWidget):
             for column, cell in enumerate(cells):
                 table.setItem(row, column, cell)
         self.wrong_note.setText(
-            f"{len(wrong):,} evaluation documents whose label differs from the prediction, "
+            f"{plural(len(wrong), 'evaluation document')} whose label differs from the "
+            "prediction, "
             "most confident mistakes first. Double-click or press Enter to open one."
             if wrong
             else "The model predicted every evaluation document correctly (or there is no "
@@ -388,9 +400,17 @@ class EvaluatePage(QWidget):
             for column, item in enumerate(cells):
                 table.setItem(row, column, item)
 
-    def _fill_prevalence(self, prevalence: dict[str, Any], names: dict[str, str]) -> None:
+    def _fill_prevalence(
+        self, prevalence: dict[str, Any], names: dict[str, str], metrics: dict[str, Any]
+    ) -> None:
         table = self.prevalence_table
-        self.prevalence_title.setVisible(bool(prevalence))
+        note = metrics.get("prevalence_note")  # why this run estimated no shares
+        self.prevalence_title.setText(
+            f"Share of each category among the unlabelled documents: {note[:1].lower()}{note[1:]}"
+            if note
+            else PREVALENCE_TITLE
+        )
+        self.prevalence_title.setVisible(bool(prevalence or note))
         table.setVisible(bool(prevalence))
         table.setRowCount(len(prevalence))
         for row, (cls, estimate) in enumerate(prevalence.items()):
@@ -437,13 +457,13 @@ class EvaluatePage(QWidget):
 def _summary(run: dict[str, Any], metrics: dict[str, Any]) -> str:
     model = model_name(run["kind"])
     lines = [
-        f"Run #{run['id']} ({model}), trained on {metrics.get('train_size', 0):,} labels "
+        f"Run #{run['id']} ({model}), trained on {plural(metrics.get('train_size', 0), 'label')} "
         f"in {metrics.get('seconds', 0):.1f} s."
     ]
     evaluation = metrics.get("evaluation")
     if evaluation:
         lines.append(
-            f"On the evaluation sample ({evaluation['n']:,} documents, 95% intervals): "
+            f"On the evaluation sample ({plural(evaluation['n'], 'document')}, 95% intervals): "
             f"macro-F1 {describe_metric(evaluation['macro_f1'])}, "
             f"weighted F1 {describe_metric(evaluation['weighted_f1'])}, "
             f"accuracy {describe_metric(evaluation['accuracy'])}."

@@ -36,10 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import Cancelled, LabelLoopError
+from core.errors import Cancelled, EncodingUnclearError, LabelLoopError
 from core.ingest import ImportOptions, ImportSummary, Preview, import_file, preview_file
 from core.ingest.readers import FORMATS
 from core.jobs import CancelCheck, ProgressCallback
+from core.wording import verb
 from desktop_app.context import ProjectContext
 from desktop_app.import_wizard.columns import ColumnChoices
 from desktop_app.import_wizard.preview_table import PreviewTable
@@ -49,7 +50,9 @@ from desktop_app.worker import JobHandle
 log = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
-ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
+ENCODINGS = ("utf-8", "cp1252", "latin-1", "cp1250", "cp1251", "utf-16")
+#: How the question about an unclear encoding names each reading.
+READINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 FORMAT_NAMES = {
     "csv": "CSV file",
@@ -74,6 +77,7 @@ class Stage(Enum):
     NO_FILE = auto()
     READING = auto()  # the preview job runs
     UNREADABLE = auto()  # the preview failed; the message says why
+    ENCODING_UNCLEAR = auto()  # UTF-8 or Windows-1252? the user is asked which reading is right
     READY = auto()  # preview shown; columns can be chosen and imported
     IMPORTING = auto()
     IMPORTED = auto()  # the summary is shown
@@ -174,6 +178,10 @@ class ImportDialog(QDialog):
         self.encoding_label.setBuddy(self.encoding_combo)
         self.delimiter_label = QLabel("&Delimiter:")
         self.delimiter_label.setBuddy(self.delimiter_combo)
+        self.encoding_note = QLabel()  # how the encoding was decided, and what was replaced
+        self.encoding_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.encoding_note.setWordWrap(True)
+        self.encoding_note.setAccessibleName("Encoding used")
         for button in (self.file_button, self.folder_button):
             button.setAutoDefault(False)  # Enter means Import wherever the focus is
 
@@ -192,7 +200,23 @@ class ImportDialog(QDialog):
         reading.addWidget(self.delimiter_combo)
         reading.addStretch(1)
         file_grid.addLayout(reading, 1, 1, 1, 3)
+        file_grid.addWidget(self.encoding_note, 2, 1, 1, 3)
         file_grid.setColumnStretch(1, 1)
+
+        # Asked when a file could be UTF-8 or Windows-1252: each button shows one reading.
+        self.reading_buttons: dict[str, QPushButton] = {}
+        self.encoding_question = QWidget()
+        question = QHBoxLayout(self.encoding_question)
+        question.setContentsMargins(0, 0, 0, 0)
+        question.addWidget(QLabel("Which reading is right?"))
+        for encoding in READINGS:
+            button = QPushButton()
+            button.setAutoDefault(False)
+            button.clicked.connect(functools.partial(self.choose_reading, encoding))
+            self.reading_buttons[encoding] = button
+            question.addWidget(button)
+        question.addStretch(1)
+        self.encoding_question.hide()
 
         self.table = PreviewTable()
         self.table_caption = QLabel()
@@ -240,6 +264,7 @@ class ImportDialog(QDialog):
         layout.addLayout(file_grid)
         layout.addWidget(splitter, 1)
         layout.addLayout(message_row)
+        layout.addWidget(self.encoding_question)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
 
@@ -304,6 +329,7 @@ class ImportDialog(QDialog):
         self._encoding = self._delimiter = None
         self._detected = {}
         self._preview = None
+        self.encoding_note.setText("")
         self.path_edit.setText(str(path))
         self._fill_reading_options()
         self._load_preview()
@@ -321,6 +347,14 @@ class ImportDialog(QDialog):
         )
         if path:
             self.set_path(Path(path))
+
+    def choose_reading(self, encoding: str) -> None:
+        """Read the file with ``encoding``: the user's answer to an unclear encoding."""
+        if self._stage is not Stage.ENCODING_UNCLEAR:
+            return
+        self._encoding = encoding
+        self.encoding_question.hide()
+        self._load_preview()
 
     def can_import(self) -> bool:
         return self._stage in _CAN_IMPORT and self.columns.problem() is None
@@ -383,6 +417,8 @@ class ImportDialog(QDialog):
             reader_options["encoding"] = self._encoding
         if self._delimiter:
             reader_options["delimiter"] = self._delimiter
+        for combo in (self.encoding_combo, self.delimiter_combo):
+            combo.setPlaceholderText("detecting…")
         job = functools.partial(read_preview, self._path, reader_options)
         handle = self.context.runner.run(f"Reading {self._path.name}", job)
         self._preview_job = handle
@@ -401,6 +437,8 @@ class ImportDialog(QDialog):
         if not self._delimiter and "delimiter" in preview.details:
             self._detected["delimiter"] = preview.details["delimiter"]
         self._fill_reading_options()
+        note = preview.details.get("encoding_note", "")
+        self.encoding_note.setText(f"Encoding: {note}." if note else "")
         self.table.show_preview(preview)
         count = self.table.row_count()
         self.table_caption.setText(
@@ -422,6 +460,10 @@ class ImportDialog(QDialog):
         self._preview = None
         self.table.show_preview(None)
         self.table_caption.setText("")
+        self.encoding_note.setText("")
+        if isinstance(error, EncodingUnclearError):
+            self._ask_for_reading(error)
+            return
         self._set_stage(Stage.UNREADABLE)
         if isinstance(error, UnicodeError) and self._encoding:
             # A codec that cannot even start on these bytes (utf-16 without a BOM).
@@ -431,6 +473,26 @@ class ImportDialog(QDialog):
         else:
             message = self._explain(error, "The file cannot be read")
         self._show_message(message, error=True)
+
+    def _ask_for_reading(self, error: EncodingUnclearError) -> None:
+        """Show the file read both ways and let the user pick the right reading."""
+        self._set_stage(Stage.ENCODING_UNCLEAR)
+        for encoding, button in self.reading_buttons.items():
+            button.setText(f"{READINGS[encoding]}: {error.readings.get(encoding, '')}")
+        self.encoding_question.show()
+        self.encoding_combo.setPlaceholderText("unclear")
+        self.delimiter_combo.setPlaceholderText("–")
+        self._show_message(
+            f"The file's encoding is unclear: {error.valid:,} of its "
+            f"{error.valid + error.invalid:,} non-ASCII characters {verb(error.valid)} valid "
+            f"UTF-8 and {error.invalid:,} {verb(error.invalid)} not, as when UTF-8 and "
+            "Windows-1252 texts are mixed. "
+            "Below, the same words read both ways: choose the reading that is right "
+            "(read as UTF-8, the bytes that are not UTF-8 become �). Other encodings are "
+            "under Encoding.",
+            icon=QStyle.StandardPixmap.SP_MessageBoxQuestion,
+        )
+        self.reading_buttons["utf-8"].setFocus()
 
     def _fill_reading_options(self) -> None:
         """Format, encoding and delimiter as last read (detected ones marked)."""
@@ -536,6 +598,8 @@ class ImportDialog(QDialog):
 
     def _set_stage(self, stage: Stage) -> None:
         self._stage = stage
+        if stage is not Stage.ENCODING_UNCLEAR:
+            self.encoding_question.hide()
         self._update_reading_widgets()
         self.columns_box.setEnabled(stage in _CAN_IMPORT)
         done = stage is Stage.IMPORTED

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -20,6 +21,10 @@ from core.ingest.readers import as_text
 #: Widest a column is made to fit its contents, in average characters (the text column:
 #: twice as wide); the user can widen any column by dragging.
 MAX_COLUMN_CHARS = 36
+#: Columns sized to their contents; the rest of a very wide file keep the default width.
+#: ``setColumnWidth`` costs time in proportion to the number of columns (3.7 ms a call with
+#: 20,001 columns), so sizing every column of such a file took 52 s on the GUI thread.
+SIZED_COLUMNS = 50
 #: Characters of a cell shown in its tooltip.
 TOOLTIP_CHARS = 1500
 
@@ -67,21 +72,22 @@ class PreviewModel(QAbstractTableModel):
     def columns(self) -> list[str]:
         return list(self._columns)
 
+    def roles(self) -> dict[str, str]:
+        return dict(self._roles)
+
     def role_of(self, column: str) -> str | None:
         return self._roles.get(column)
 
-    def longest_texts(self) -> list[int]:
-        """Characters in each column's longest cell (strings counted as they are)."""
-        return [
-            max(
-                (
-                    len(v) if isinstance(v := record.get(name), str) else len(cell_text(v))
-                    for record in self._rows
-                ),
-                default=0,
-            )
-            for name in self._columns
-        ]
+    def longest_text(self, section: int) -> int:
+        """Characters in the column's longest cell (strings counted as they are)."""
+        name = self._columns[section]
+        return max(
+            (
+                len(v) if isinstance(v := record.get(name), str) else len(cell_text(v))
+                for record in self._rows
+            ),
+            default=0,
+        )
 
     def text(self, row: int, column: str) -> str:
         """The text of one cell as the user sees it."""
@@ -147,17 +153,27 @@ class PreviewTable(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self._longest: list[int] = []
+        self._longest: dict[int, int] = {}  # column -> longest text, once sized
 
     def show_preview(self, preview: Preview | None) -> None:
+        self.horizontalHeader().setDefaultSectionSize(self._width(MAX_COLUMN_CHARS // 2, ""))
         self.preview_model.set_preview(preview)
-        self._longest = self.preview_model.longest_texts()
-        self._size_columns()
+        self._longest = {}
+        self._size_columns(range(min(SIZED_COLUMNS, self.preview_model.columnCount())))
 
     def mark_roles(self, roles: dict[str, str]) -> None:
         """Show in the header what each column becomes; unused columns are greyed."""
-        self.preview_model.set_roles(roles)
-        self._size_columns()
+        model = self.preview_model
+        before = model.roles()
+        model.set_roles(roles)
+        shown = {None: None, "metadata": None}  # roles that leave the header as it was
+        changed = {
+            c
+            for c in {*before, *roles}
+            if shown.get(before.get(c), before.get(c)) != shown.get(roles.get(c), roles.get(c))
+        }
+        # Only the columns whose header changed: resizing all of a wide file is slow.
+        self._size_columns(i for i, c in enumerate(model.columns()) if c in changed)
 
     def row_count(self) -> int:
         return self.preview_model.rowCount()
@@ -173,13 +189,20 @@ class PreviewTable(QTableView):
         model = self.preview_model
         return [model.header_text(i) for i in range(model.columnCount())]
 
-    def _size_columns(self) -> None:
+    def _size_columns(self, sections: Iterable[int]) -> None:
         """Fit columns to their longest text, by character count: measuring every cell
         (``resizeColumnsToContents``) takes ~0.5 ms per column, too slow for wide files."""
         model = self.preview_model
+        columns = model.columns()
+        for section in sections:
+            name = columns[section]
+            limit = MAX_COLUMN_CHARS * (2 if model.role_of(name) == "text" else 1)
+            if section not in self._longest:
+                self._longest[section] = model.longest_text(section)
+            longest = min(self._longest[section], limit)
+            self.setColumnWidth(section, self._width(longest, model.header_text(section)))
+
+    def _width(self, characters: int, header: str) -> int:
         char = max(1, self.fontMetrics().averageCharWidth())
         bold = self.horizontalHeader().fontMetrics().averageCharWidth() * 1.2
-        for section, (name, longest) in enumerate(zip(model.columns(), self._longest, strict=True)):
-            limit = MAX_COLUMN_CHARS * (2 if model.role_of(name) == "text" else 1)
-            width = max(min(longest, limit) * char, len(model.header_text(section)) * bold)
-            self.setColumnWidth(section, int(width) + 16)
+        return int(max(characters * char, len(header) * bold)) + 16
