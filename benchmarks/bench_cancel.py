@@ -41,7 +41,7 @@ from bench_tuning import fetch_tweets  # noqa: E402
 from core.errors import Cancelled  # noqa: E402
 from core.models.baseline import BaselineClassifier  # noqa: E402
 from core.store.project import Project  # noqa: E402
-from core.training import PURGE_BATCH, purge_unfinished_predictions, train_model  # noqa: E402
+from core.training.job import PURGE_BATCH, purge_unfinished_predictions, train_model  # noqa: E402
 
 
 def cancel_after(delay: float, work: Callable[[Callable[[], bool]], object]) -> dict[str, float]:

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_metrics.py
     .venv/bin/python benchmarks/bench_metrics.py --n 5000 --boot 2000 --runs 7
 
-``core.metrics.evaluate`` draws ``--boot`` bootstrap resamples of ``--n`` evaluation
+``core.evaluation.metrics.evaluate`` draws ``--boot`` bootstrap resamples of ``--n`` evaluation
 documents (five categories, 80% of predictions right, a fixed seed) for precision, recall
 and F1 per category with 95% intervals; the training job, the Evaluate page and the side by
 side comparison all call it. Prints the median and slowest of ``--runs`` runs. The target
@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.metrics import evaluate
+from core.evaluation.metrics import evaluate
 
 CLASSES = ["a", "b", "c", "d", "e"]
 

@@ -26,7 +26,7 @@ from bench_browser import DATA, build  # noqa: E402
 
 from core.jobs import Progress  # noqa: E402
 from core.store.project import Project  # noqa: E402
-from core.training import train_model  # noqa: E402
+from core.training.job import train_model  # noqa: E402
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.active_learning import make_strategy, select, strategy_choices, uncertainty  # noqa: E402
+from core.training.active_learning import make_strategy, select, strategy_choices, uncertainty  # noqa: E402
 
 SEED = 20261127
 

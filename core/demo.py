@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from core import codebook
 from core.ingest import ImportOptions, import_file
-from core.labels import write_label
-from core.sampling import draw_evaluation_sample
+from core.labelling.evaluation_sample import draw_evaluation_sample
+from core.labelling.labels import write_label
 from core.store.project import Project
 from core.store.schema import Document
 

@@ -4,7 +4,7 @@
 the README ("info --json") and versioned by ``OVERVIEW_FORMAT``: scripts rely on it, so
 add keys rather than change or remove them.
 
-A run's status is read through ``core.heartbeat.run_status``: a run still marked
+A run's status is read through ``core.training.heartbeat.run_status``: a run still marked
 'running' whose job has stopped writing its heartbeat is shown 'interrupted'. Reading
 never writes; the next training job marks such runs in the file and cleans them up.
 """
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from core.heartbeat import last_seen, run_status
 from core.store.project import Project
 from core.store.schema import Annotation, Category, Document, ModelRun, Prediction, utcnow
+from core.training.heartbeat import last_seen, run_status
 from core.wording import plural
 
 OVERVIEW_FORMAT = "labelloop.info/1"
@@ -144,7 +144,9 @@ def unfinished_runs(project: Project) -> list[dict[str, Any]]:
 
 def describe_unfinished_run(run: dict[str, Any], *, now: dt.datetime | None = None) -> str:
     """One sentence on a run from :func:`unfinished_runs`, as the pages and ``info`` say it."""
-    from core.reports import model_name  # imports the metrics (scipy): not for every 'info'
+    from core.evaluation.reports import (
+        model_name,  # imports the metrics (scipy): not for every 'info'
+    )
 
     name = f"Run #{run['id']} ({model_name(run['kind'])})"
     if run["status"] == "running":

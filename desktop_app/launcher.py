@@ -1,27 +1,11 @@
-"""The ``labelloop`` console script: a command runs the headless CLI, none opens the window.
-
-Qt is imported only when the window opens, so ``labelloop import ...`` works on a GPU
-server with no display and no Qt libraries loaded.
-"""
+"""Kept so that ``python -m desktop_app.launcher …`` (older scripts, Slurm jobs) still works:
+the ``labelloop`` entry point lives in :mod:`cli.launcher`."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    from core.cli import COMMANDS
-
-    if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):
-        from core.cli import main as cli_main
-
-        return cli_main(args)
-    from desktop_app.app import run_app
-
-    return run_app(args)
-
+from cli.launcher import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from core.demo import open_demo_project
 from core.errors import LabelLoopError
 from core.export import EXPORT_FORMATS, export_documents
-from core.skips import bring_back
+from core.labelling.skips import bring_back
 from core.store.project import SUFFIX, Project
 from desktop_app import settings
 from desktop_app.context import ProjectContext
@@ -36,7 +36,7 @@ from desktop_app.worker import JobRunner
 from desktop_app.workspace import Workspace
 
 if TYPE_CHECKING:
-    from desktop_app.simulation_dialog import SimulationDialog
+    from desktop_app.simulation.dialog import SimulationDialog
 
 _PROJECTS = f"LabelLoop projects (*{SUFFIX})"
 _EXPORTS = "CSV (*.csv);;Excel (*.xlsx);;Parquet (*.parquet);;Stata (*.dta)"
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
     def show_simulation(self) -> None:
         """Show the (one) active-learning simulation dialog; it needs no project."""
         if self.simulation_dialog is None:
-            from desktop_app.simulation_dialog import SimulationDialog
+            from desktop_app.simulation.dialog import SimulationDialog
 
             self.simulation_dialog = SimulationDialog(self.tool_runner, self)
         self.simulation_dialog.show()

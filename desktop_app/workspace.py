@@ -9,7 +9,7 @@ from desktop_app.browser.browser_view import DocumentsBrowser
 from desktop_app.codebook_editor import CodebookEditor
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate import EvaluatePage
-from desktop_app.train_page import TrainPage
+from desktop_app.train.train_page import TrainPage
 
 
 class Workspace(QTabWidget):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.active_learning import (
+from core.errors import LabelLoopError
+from core.training.active_learning import (
     STRATEGIES,
     ClassBalanced,
     Margin,
@@ -14,7 +15,6 @@ from core.active_learning import (
     strategy_choices,
     uncertainty,
 )
-from core.errors import LabelLoopError
 
 UNCERTAINTY_STRATEGIES = ["least-confidence", "margin", "entropy"]
 

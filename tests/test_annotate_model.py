@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.demo import build_demo_project
-from core.training import train_model
+from core.training.job import train_model
 from desktop_app.annotate import AnnotateView
 from desktop_app.context import ProjectContext
 from desktop_app.worker import JobRunner

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import codebook
 from core.ingest import ImportOptions, import_file
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.store.project import Project
 from core.store.schema import Annotation, Document, ModelRun, Prediction
 from desktop_app.annotate import AnnotateView

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from core import codebook
-from core.browse import (
+from core.export import resolve_label
+from core.labelling.browse import (
     EXCERPT_CHARS,
     PREVIEW_CHARS,
     BrowseFilter,
@@ -18,8 +19,7 @@ from core.browse import (
     fetch_rows,
     filtered_ids,
 )
-from core.export import resolve_label
-from core.labels import remove_label, set_label
+from core.labelling.labels import remove_label, set_label
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction
 

@@ -23,7 +23,7 @@ NEWS = (
 
 def labelloop(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", *map(str, args)],
+        [sys.executable, "-m", "cli", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -132,12 +132,23 @@ def test_failed_first_import_leaves_no_empty_project(tmp_path: Path, news_csv: P
 def test_commands_run_without_importing_qt(imported: Path) -> None:
     code = (
         "import sys\n"
-        "from desktop_app.launcher import main\n"
+        "from cli.launcher import main\n"
         f"assert main(['info', {str(imported)!r}]) == 0\n"
         "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_old_module_path_still_runs_commands(imported: Path) -> None:
+    # Slurm scripts written for earlier versions start `python -m desktop_app.launcher`.
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app.launcher", "info", str(imported), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["documents"] > 0
 
 
 def test_smoke_opens_the_window_with_a_project_and_exits_zero(imported: Path) -> None:
@@ -156,7 +167,7 @@ def test_smoke_reports_an_unopenable_project(tmp_path: Path) -> None:
 def test_smoke_with_the_demo_project(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", "--smoke", "--demo"],
+        [sys.executable, "-m", "cli", "--smoke", "--demo"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core import codebook
 from core.errors import CodebookError
-from core.labels import label_history, remove_label, set_label
+from core.labelling.labels import label_history, remove_label, set_label
 from core.store.project import Project
 from core.store.schema import Annotation, AnnotationEvent, Document
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor
 from sqlalchemy import select
 
 from core import codebook
-from core.labels import label_history, set_label
+from core.labelling.labels import label_history, set_label
 from core.store.project import Project
 from core.store.schema import Annotation, Document
 

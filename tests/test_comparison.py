@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.comparison import (
+from core.errors import LabelLoopError
+from core.evaluation.comparison import (
     RunComparison,
     RunSummary,
     compare_runs,
@@ -19,8 +20,7 @@ from core.comparison import (
     paired_macro_f1_difference,
     recommend,
 )
-from core.errors import LabelLoopError
-from core.metrics import evaluate, mcnemar
+from core.evaluation.metrics import evaluate, mcnemar
 from core.store.project import Project
 
 CLASSES = ["a", "b"]
@@ -93,7 +93,7 @@ def test_durations_read_like_people_write_them() -> None:
 @pytest.mark.slow
 def test_baseline_then_bert_in_one_job_then_side_by_side(demo: Project, tiny_bert: Path) -> None:
     from core.models.transformer import TransformerConfig
-    from core.training import train_models
+    from core.training.job import train_models
 
     seen: list[str] = []
     bert = TransformerConfig(model_name=str(tiny_bert), epochs=1, max_length=32, device="cpu")
@@ -111,7 +111,7 @@ def test_baseline_then_bert_in_one_job_then_side_by_side(demo: Project, tiny_ber
     with pytest.raises(LabelLoopError, match="two different runs"):
         compare_runs(demo, results[0].run_id, results[0].run_id)
     # Explain keeps showing the baseline's words after BERT (which has none to show).
-    from core.explain import ModelCache, explain_document
+    from core.training.explain import ModelCache, explain_document
 
     explanation = explain_document(demo, 1, ModelCache())
     assert explanation is not None and explanation.run_id == results[0].run_id
@@ -124,7 +124,7 @@ def test_cli_baseline_then_transformer_prints_both_and_a_recommendation(
 ) -> None:
     path = str(demo.path)
     demo.close()
-    command = [sys.executable, "-m", "desktop_app.launcher", "train", path]
+    command = [sys.executable, "-m", "cli", "train", path]
     options = ["--model", "baseline-then-transformer", "--model-name", str(tiny_bert)]
     result = subprocess.run(
         [*command, *options, "--epochs", "1", "--max-length", "32", "--json"],
@@ -152,11 +152,11 @@ def test_running_out_of_gpu_memory_is_told_to_the_user(
     record, in the CLI report and on the Train page."""
     import torch
 
+    from core.evaluation.reports import describe_training
     from core.models import transformer as tm
     from core.models.transformer import TransformerConfig
-    from core.reports import describe_training
-    from core.training import train_model
-    from desktop_app.train_page import describe_result
+    from core.training.job import train_model
+    from desktop_app.train.train_page import describe_result
 
     def fail_once(step: int) -> None:
         monkeypatch.setattr(tm, "_fault_injection", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.devices import BERT_BASE_PARAMETERS, CPU_EFFICIENCY, DeviceInfo
+from core.training.devices import BERT_BASE_PARAMETERS, CPU_EFFICIENCY, DeviceInfo
 
 
 def test_a_cpu_gets_a_rough_time_for_training_and_for_predicting_everything() -> None:

@@ -49,7 +49,7 @@ def test_torchrun_with_two_processes_trains_one_run(tmp_path: Path, tiny_bert: P
     result = subprocess.run(
         [
             str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()),
-            "-m", "desktop_app.launcher", "train", str(project), "--model", "transformer",
+            "-m", "cli", "train", str(project), "--model", "transformer",
             "--model-name", str(tiny_bert), "--epochs", "1", "--max-length", "32", "--json",
         ],
         capture_output=True, text=True, timeout=300,

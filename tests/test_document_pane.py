@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QLabel, QToolTip
 from sqlalchemy import select
 
 from core import codebook
-from core.bidi import BIDI_CONTROLS
 from core.export import export_documents
-from core.labelling import ShownDocument
+from core.labelling.bidi import BIDI_CONTROLS
+from core.labelling.session import ShownDocument
 from core.store.project import Project
 from core.store.schema import Document
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from sqlalchemy import insert
 
 from core import codebook
-from core.browse import BrowseFilter, filtered_ids
-from core.labels import set_label
+from core.labelling.browse import BrowseFilter, filtered_ids
+from core.labelling.labels import set_label
 from core.store.project import Project
 from core.store.schema import Document
 
@@ -371,7 +371,7 @@ def test_default_ids_stay_distinguishable_in_a_narrow_id_column(qtbot, project: 
 
 
 def test_direction_characters_show_as_markers_in_the_table(project: Project, qapp) -> None:  # type: ignore[no-untyped-def]
-    from core.bidi import BIDI_CONTROLS
+    from core.labelling.bidi import BIDI_CONTROLS
     from desktop_app.browser.documents_model import Column, DocumentsModel
 
     text = "Klik \u202egnp.exe\u202c nu\nof \u2067later\u2069"

@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from core.demo import build_demo_project
-from core.run_details import misclassified
+from core.evaluation.run_details import misclassified
 from core.store import Project
 from core.store.schema import ModelRun
-from core.training import train_model
+from core.training.job import train_model
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate import EvaluatePage
 from desktop_app.evaluate.evaluate_page import RunDetails

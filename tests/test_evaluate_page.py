@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from projects import open_copy
 
-from core.comparison import better
 from core.demo import build_demo_project
-from core.metrics import describe_metric
+from core.evaluation.comparison import better
+from core.evaluation.metrics import describe_metric
 from core.store import Project
-from core.training import train_model
+from core.training.job import train_model
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate import EvaluatePage
 from desktop_app.evaluate.evaluate_page import CONFUSION, LEARNING_CURVE

@@ -10,12 +10,12 @@ from projects import open_copy
 from sqlalchemy import select
 
 from core.codebook import list_categories
-from core.explain import MIN_CONTRIBUTION, MIN_SHARE, ModelCache, explain_document
-from core.labelling import ShownDocument
+from core.labelling.session import ShownDocument
 from core.models.baseline import DUTCH_STOP_WORDS
 from core.store.project import Project
 from core.store.schema import Document
-from core.training import train_model
+from core.training.explain import MIN_CONTRIBUTION, MIN_SHARE, ModelCache, explain_document
+from core.training.job import train_model
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from core import codebook
 from core.errors import ExportError
 from core.export import export_documents, resolve_label
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
 

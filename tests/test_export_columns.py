@@ -20,7 +20,7 @@ from files import write_csv, write_jsonl
 from core import codebook
 from core.export import export_documents
 from core.ingest import ImportOptions, import_file
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
 
@@ -510,7 +510,7 @@ def test_export_json_names_the_columns_in_the_file_and_their_original_names(
     project = tmp_path / "study.labelloop"
 
     def labelloop(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "desktop_app.launcher", *map(str, args)]
+        command = [sys.executable, "-m", "cli", *map(str, args)]
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
     imported = labelloop(

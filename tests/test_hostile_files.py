@@ -23,7 +23,7 @@ import pytest
 from files import document_count, snapshot, write_csv
 from hostile_files import BASE_IDS, CASES, Case, Imported, Refused
 
-from core.cli import main
+from cli.commands import main
 from core.store import Project
 
 #: Longest one file may take; only a hang comes near it (the slowest take about a second).
@@ -135,7 +135,7 @@ def test_a_hostile_file_in_a_separate_process_prints_one_line_or_the_summary(
     source = case.build(inputs)
 
     result = subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", "import", str(project), source, *case.args],
+        [sys.executable, "-m", "cli", "import", str(project), source, *case.args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from files import numbered_rows, write_csv
 
-from core.cli import main
+from cli.commands import main
 from core.store import Project
 
-PYTHON_CLI = [sys.executable, "-m", "desktop_app.launcher"]
+PYTHON_CLI = [sys.executable, "-m", "cli"]
 
 
 def labelloop(*args: str | Path) -> subprocess.CompletedProcess[str]:

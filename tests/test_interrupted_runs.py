@@ -19,26 +19,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core import training
-from core.heartbeat import (
+from core.jobs import Progress
+from core.overview import project_overview, unfinished_runs
+from core.store import Project
+from core.store.schema import ModelRun, Prediction, utcnow
+from core.training import job as training
+from core.training.heartbeat import (
     STALE_AFTER_ENV,
     Heartbeat,
     RunInterruptedError,
     mark_interrupted_runs,
     run_status,
 )
-from core.jobs import Progress
-from core.overview import project_overview, unfinished_runs
-from core.store import Project
-from core.store.schema import ModelRun, Prediction, utcnow
-from core.training import clean_up_unfinished_runs, models_folder, train_model
+from core.training.job import clean_up_unfinished_runs, models_folder, train_model
 
 pytestmark = pytest.mark.slow
 
 #: Generous: only a real hang should reach it.
 HANG = 120.0
 
-# `labelloop train` as the user runs it (core.cli), with one change: once the model is
+# `labelloop train` as the user runs it (cli.commands), with one change: once the model is
 # saved (every prediction written, the model folder there, the run still 'running'), it
 # says so and waits, to be killed there.
 CHILD = textwrap.dedent(
@@ -46,7 +46,7 @@ CHILD = textwrap.dedent(
     import sys
     import threading
 
-    from core.cli import main
+    from cli.commands import main
     from core.models.baseline import BaselineClassifier
 
     save = BaselineClassifier.save
@@ -73,7 +73,7 @@ def wait_for(condition: Callable[[], object], what: str) -> None:
 
 def labelloop(*args: str | Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", *map(str, args)],
+        [sys.executable, "-m", "cli", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,

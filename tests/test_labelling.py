@@ -10,10 +10,10 @@ from projects import skipped_count
 from sqlalchemy import select
 
 from core import codebook
-from core.labelling import LabellingSession
-from core.queues import QUEUES, QueueRequest, make_queue
-from core.sampling import draw_evaluation_sample, evaluation_sample_status
-from core.skips import bring_back
+from core.labelling.evaluation_sample import draw_evaluation_sample, evaluation_sample_status
+from core.labelling.queues import QUEUES, QueueRequest, make_queue
+from core.labelling.session import LabellingSession
+from core.labelling.skips import bring_back
 from core.store.project import Project, ProjectBusyError
 from core.store.schema import Annotation, Document
 

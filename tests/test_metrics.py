@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
-from core.metrics import (
+from core.evaluation.metrics import (
     Evaluation,
     MetricsError,
     _scores,

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from topic_corpus import topic_texts
 
+from core.evaluation.metrics import MIN_PREVALENCE_DOCUMENTS
+from core.evaluation.reports import describe_training
 from core.ingest import ImportOptions, import_file
-from core.metrics import MIN_PREVALENCE_DOCUMENTS
-from core.reports import describe_training
 from core.store import Project
 from core.store.schema import ModelRun
-from core.training import models_folder, train_model
+from core.training.job import models_folder, train_model
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def gold(tmp_path: Path) -> Iterator[Project]:
 
 def labelloop(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", *map(str, args)],
+        [sys.executable, "-m", "cli", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,

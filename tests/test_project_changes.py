@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import codebook
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.store.changes import Change, ChangeProbe
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, ProjectInfo

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from core.demo import build_demo_project
 from core.errors import LabelLoopError
-from core.run_details import Misclassified, informative_terms, misclassified, preview
+from core.evaluation.run_details import Misclassified, informative_terms, misclassified, preview
 from core.store import Project
 from core.store.schema import Category, Document, Prediction
-from core.training import train_model
-from core.training_data import training_data
+from core.training.data import training_data
+from core.training.job import train_model
 
 DEMO_CATEGORIES = {"politiek", "economie", "sport", "cultuur", "gezondheid"}
 

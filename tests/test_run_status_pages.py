@@ -12,10 +12,10 @@ from test_prevalence_report import GOLD, write_gold_corpus
 from core.ingest import import_file
 from core.store import Project
 from core.store.schema import ModelRun, utcnow
-from core.training import train_model
+from core.training.job import train_model
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate import EvaluatePage
-from desktop_app.train_page import TrainPage, describe_result
+from desktop_app.train.train_page import TrainPage, describe_result
 from desktop_app.worker import JobRunner
 
 pytestmark = pytest.mark.gui

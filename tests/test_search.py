@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.search import count_matches, fts_query, search_documents
+from core.labelling.search import count_matches, fts_query, search_documents
 from core.store.project import Project
 from core.store.schema import Document
 

@@ -1,4 +1,4 @@
-"""The active-learning simulation (``core.simulate``) and ``labelloop simulate``."""
+"""The active-learning simulation (``core.simulation.runner``) and ``labelloop simulate``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from topic_corpus import COMMON_WORDS, TOPIC_WORDS
 
-import core.simulate as simulate_module
-from core.active_learning import select as real_select
+import core.simulation.runner as simulate_module
 from core.errors import Cancelled
-from core.simulate import SimulationError, read_labelled_file, simulate
+from core.simulation.runner import SimulationError, read_labelled_file, simulate
+from core.training.active_learning import select as real_select
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {"seeds": 2, "initial": 20, "step": 20, "max_labels": 120, "test_size": 0.25}
@@ -174,7 +174,7 @@ def test_read_labelled_file_names_the_columns(tmp_path: Path, data) -> None:  # 
 
 def labelloop(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", *map(str, args)],
+        [sys.executable, "-m", "cli", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -1,4 +1,4 @@
-"""Reading and summarising learning-curves files (``core.simulation_curves``)."""
+"""Reading and summarising learning-curves files (``core.simulation.curves``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from topic_corpus import topic_texts
 
 from core.errors import LabelLoopError
-from core.simulate import SimulationResult, simulate
-from core.simulation_curves import CurvesFileError, read_curves_csv, summarise_curves
+from core.simulation.curves import CurvesFileError, read_curves_csv, summarise_curves
+from core.simulation.runner import SimulationResult, simulate
 
 HEADER = "strategy,seed,labels,macro_f1\n"
 

@@ -8,9 +8,9 @@ import pytest
 from matplotlib.collections import PathCollection
 from topic_corpus import write_labelled_csv
 
-from core.simulation_curves import read_curves_csv
-from desktop_app import simulation_dialog
-from desktop_app.simulation_dialog import SimulationDialog
+from core.simulation.curves import read_curves_csv
+from desktop_app.simulation import dialog as simulation_dialog
+from desktop_app.simulation.dialog import SimulationDialog
 from desktop_app.worker import live_jobs
 
 pytestmark = pytest.mark.gui

@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import text
 
 from core.errors import NewerProjectError, ProjectError
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.store.engine import make_engine
 from core.store.project import Project, _alembic_config, head_revision
 from core.store.schema import Category, Document

@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 
 from core import codebook
 from core.demo import build_demo_project
-from core.devices import DeviceInfo
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.models.baseline import BaselineClassifier
 from core.overview import finished_runs
 from core.store import Project
 from core.store.schema import Document, EvaluationSample, ModelRun, Prediction
+from core.training.devices import DeviceInfo
 from desktop_app.context import ProjectContext
-from desktop_app.train_page import TrainPage
+from desktop_app.train.train_page import TrainPage
 from desktop_app.worker import JobRunner
 
 pytestmark = pytest.mark.gui
@@ -184,7 +184,7 @@ def test_too_few_labels_is_explained_in_the_page(qtbot, project: Project) -> Non
 
 
 def test_with_a_gpu_baseline_then_bert_is_the_default(qtbot, demo: Project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from desktop_app import train_page
+    from desktop_app.train import train_page
 
     gpu = DeviceInfo("cuda", "NVIDIA H100 80GB HBM3", 85_000_000_000, 80_000_000_000, "bf16")
     monkeypatch.setattr(train_page, "_device", gpu)

@@ -10,15 +10,16 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from core import codebook, training
+from core import codebook
 from core.errors import Cancelled
 from core.jobs import Progress
-from core.labelling import LabellingSession
+from core.labelling.queues import QueueRequest, latest_run_id, make_queue
+from core.labelling.session import LabellingSession
 from core.models import TooFewLabelsError
-from core.queues import QueueRequest, latest_run_id, make_queue
 from core.store.project import Project
 from core.store.schema import Category, Document, EvaluationSample, ModelRun, Prediction
-from core.training import models_folder, predict_with_run, train_model
+from core.training import job as training
+from core.training.job import models_folder, predict_with_run, train_model
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +123,7 @@ def test_too_few_labels_says_what_to_label(project: Project) -> None:
                 Document(id=i, external_id=str(i), text=f"tekst {i}", meta={}, content_hash=str(i))
             )
     a = codebook.add_category(project, "a")
-    from core.labels import set_label
+    from core.labelling.labels import set_label
 
     set_label(project, 1, a.id, "anna")
     with pytest.raises(TooFewLabelsError, match="at least two categories"):
@@ -161,14 +162,14 @@ def test_cli_train_prints_metrics_with_intervals(demo: Project) -> None:
     path = str(demo.path)
     demo.close()
     result = subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", "train", path],
+        [sys.executable, "-m", "cli", "train", path],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "On the evaluation sample (100 documents, 95% intervals): macro-F1 0." in result.stdout
     assert "Cross-validated estimate on the training labels (5-fold" in result.stdout
     as_json = subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", "train", path, "--json"],
+        [sys.executable, "-m", "cli", "train", path, "--json"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     payload = json.loads(as_json.stdout)

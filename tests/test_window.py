@@ -11,7 +11,7 @@ from projects import skipped_count
 from PySide6.QtCore import Qt
 
 from core import codebook
-from core.labels import set_label
+from core.labelling.labels import set_label
 from core.store.project import Project
 from core.store.schema import Document
 from desktop_app import settings
@@ -174,7 +174,7 @@ def test_documents_imported_by_the_cli_in_another_process_show_in_the_annotate_h
     source = tmp_path / "meer.csv"
     source.write_text("id,text,label\nm1,Kabinet valt weer,politiek\nm2,Ajax verliest,\n")
     result = subprocess.run(
-        [sys.executable, "-m", "desktop_app.launcher", "import", str(project_path),
+        [sys.executable, "-m", "cli", "import", str(project_path),
          str(source), "--text-col", "text", "--id-col", "id", "--label-col", "label"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.metrics import evaluate, prevalence_note
+from core.evaluation.metrics import evaluate, prevalence_note
 from core.wording import plural, verb
 
 

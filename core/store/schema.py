@@ -161,7 +161,7 @@ class ModelRun(Base):
 
     ``status`` is 'running', 'finished', 'cancelled', 'failed' or 'interrupted' (its
     process stopped without a word: killed, crashed, switched off). While a run is
-    running its job refreshes ``heartbeat_at`` every few seconds (``core.heartbeat``).
+    running its job refreshes ``heartbeat_at`` every few seconds (``core.training.heartbeat``).
     """
 
     __tablename__ = "model_runs"

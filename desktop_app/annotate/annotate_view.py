@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.codebook import list_categories
-from core.explain import Explanation, ModelCache, explain_document
-from core.labelling import WAIT_LIMIT_S, LabellingSession, SessionProgress, SessionState
-from core.queues import make_queue
-from core.sampling import DEFAULT_SAMPLE_SIZE, WHY, draw_evaluation_sample
+from core.labelling.evaluation_sample import DEFAULT_SAMPLE_SIZE, WHY, draw_evaluation_sample
+from core.labelling.queues import make_queue
+from core.labelling.session import WAIT_LIMIT_S, LabellingSession, SessionProgress, SessionState
 from core.store.project import ProjectBusyError
+from core.training.explain import Explanation, ModelCache, explain_document
 from desktop_app.annotate.category_panel import CategoryPanel
 from desktop_app.annotate.document_pane import DocumentPane
 from desktop_app.context import ProjectContext

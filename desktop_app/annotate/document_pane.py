@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.bidi import Marker, marker, visible_bidi, visible_bidi_with_markers
-from core.explain import MIN_SHARE
-from core.labelling import ShownDocument
-from core.sampling import WHY as EVALUATION_WHY
+from core.labelling.bidi import Marker, marker, visible_bidi, visible_bidi_with_markers
+from core.labelling.evaluation_sample import WHY as EVALUATION_WHY
+from core.labelling.session import ShownDocument
+from core.training.explain import MIN_SHARE
 from desktop_app.annotate.category_colours import highlight_colour, swatch
 
 _HIGHLIGHT = QColor("#FFE08A")

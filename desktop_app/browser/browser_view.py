@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.browse import BrowseFilter, coders, document_count, filtered_ids
 from core.codebook import list_categories
+from core.labelling.browse import BrowseFilter, coders, document_count, filtered_ids
 from desktop_app.browser.documents_model import Column, DocumentsModel
 from desktop_app.context import ProjectContext
 from desktop_app.worker import JobHandle

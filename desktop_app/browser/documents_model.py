@@ -3,7 +3,7 @@
 Like Anki's browser table model, it keeps the ids of the rows (one numpy array, 8 bytes
 per document) and a small cache of rows it has read. When the view asks for a row that is
 not cached, the model reads the page of ``PAGE_SIZE`` rows around it with
-:func:`core.browse.fetch_rows` (a few milliseconds). A million documents scroll like a
+:func:`core.labelling.browse.fetch_rows` (a few milliseconds). A million documents scroll like a
 hundred, because the view only ever asks for the rows it shows. When labels or the
 codebook change, :meth:`DocumentsModel.invalidate` drops the cache; the ids (and so the
 scroll position) stay.
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from core.bidi import visible_bidi
-from core.browse import EXCERPT_CHARS, BrowseRow, fetch_rows
+from core.labelling.bidi import visible_bidi
+from core.labelling.browse import EXCERPT_CHARS, BrowseRow, fetch_rows
 from core.store.project import Project
 
 PAGE_SIZE = 200
@@ -61,7 +61,7 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 def plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` as written: Qt would otherwise render text that looks
     like HTML (a document containing ``<img src=...>`` must not load anything), and
-    direction characters as markers (see :mod:`core.bidi`)."""
+    direction characters as markers (see :mod:`core.labelling.bidi`)."""
     return "<p>" + html.escape(visible_bidi(text)).replace("\n", "<br>") + "</p>"
 
 

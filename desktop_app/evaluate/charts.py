@@ -14,11 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from core.reports import model_name
+from core.evaluation.reports import model_name
 from core.wording import plural
 
 if TYPE_CHECKING:
-    from core.simulate import StrategySummary
+    from core.simulation.runner import StrategySummary
 
 #: One colour per model kind on the learning curve (then matplotlib's cycle).
 _KIND_COLOURS = {"baseline": "#1f77b4", "transformer": "#d62728"}

@@ -1,6 +1,6 @@
 """Two runs side by side (by default the latest baseline and the latest BERT run).
 
-Both are measured on the same evaluation documents (``core.comparison``): per-category
+Both are measured on the same evaluation documents (``core.evaluation.comparison``): per-category
 precision, recall and F1 with intervals, the difference in macro-F1 with a paired interval,
 McNemar's test, training time and device, and one sentence saying which to use. The
 comparison is computed by a background job (a bootstrap over the evaluation documents);
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.comparison import RunComparison, better, compare_runs, describe_cost
 from core.errors import LabelLoopError
+from core.evaluation.comparison import RunComparison, better, compare_runs, describe_cost
+from core.evaluation.metrics import describe_metric
+from core.evaluation.reports import model_name
 from core.jobs import CancelCheck
-from core.metrics import describe_metric
-from core.reports import model_name
 from core.wording import plural
 from desktop_app.context import ProjectContext
 from desktop_app.worker import JobHandle

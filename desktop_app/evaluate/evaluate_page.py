@@ -6,7 +6,7 @@ refreshes itself when ``context.runs_changed`` announces a new run.
 
 Two more tabs beside the charts show the selected run's details: its most informative
 words per category (which needs the saved model loaded) and the evaluation documents it
-got wrong. Both are computed by one background job per selection (``core.run_details``);
+got wrong. Both are computed by one background job per selection (``core.evaluation.run_details``);
 a result for a run that is no longer selected is dropped. Double-click or Enter on a
 misclassified document opens it in the Annotate tab.
 
@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import Cancelled
+from core.evaluation.metrics import describe_metric
+from core.evaluation.reports import describe_cross_validation, model_name
+from core.evaluation.run_details import Misclassified, informative_terms, misclassified
 from core.jobs import CancelCheck
-from core.metrics import describe_metric
 from core.overview import describe_unfinished_run, finished_runs, unfinished_runs
-from core.reports import describe_cross_validation, model_name
-from core.run_details import Misclassified, informative_terms, misclassified
 from core.wording import plural
 from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.context import ProjectContext

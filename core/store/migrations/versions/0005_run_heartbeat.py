@@ -1,5 +1,5 @@
 """Run heartbeats: a running training job writes the time every few seconds, so a run
-whose process was killed is recognised as interrupted (see core/heartbeat.py).
+whose process was killed is recognised as interrupted (see core/training/heartbeat.py).
 
 Existing rows get their last known sign of life: the time they finished, else the time
 they started. A run still 'running' from before this revision thus counts as interrupted

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from core.labels import delete_label, write_label
-from core.queues import QueueRequest, QueueStrategy, why_empty
-from core.skips import record_skip
+from core.labelling.labels import delete_label, write_label
+from core.labelling.queues import QueueRequest, QueueStrategy, why_empty
+from core.labelling.skips import record_skip
 from core.store.project import Project, ProjectBusyError
 from core.store.schema import (
     Annotation,
@@ -129,7 +129,7 @@ class LabellingSession:
     def skip(self, *, wait_s: float | None = None) -> SessionState:
         """Leave the shown document unlabelled and show the next one. An unlabelled
         training document is recorded as skipped by this coder, so their training queues
-        leave it out from now on (``core.skips``). Waits for the lock as :meth:`label`."""
+        leave it out from now on (``core.labelling.skips``). Waits for the lock as :meth:`label`."""
         current = self._current_id()
         if current is not None:
             with self._write(current, wait_s, "{} was not skipped") as session:

@@ -1,7 +1,7 @@
 """The "Active learning simulation" dialog: learning curves from a fully labelled file.
 
 Choose a labelled file, its text and label columns, the strategies and the settings, then
-Run: reading the file and :func:`core.simulate.simulate` are one background job (progress
+Run: reading the file and :func:`core.simulation.runner.simulate` are one background job (progress
 with ETA, Cancel). Or open a curves file written by ``labelloop simulate --out``. Either
 way the dialog draws mean macro-F1 ± sd per strategy against labels, with random
 sampling's final macro-F1 as the target, and a plain-text summary. Reading a file's
@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.active_learning import strategy_choices
 from core.errors import LabelLoopError
 from core.ingest.readers import FORMATS
 from core.jobs import CancelCheck, ProgressCallback
-from core.simulate import SimulationResult, StrategySummary
+from core.simulation.runner import SimulationResult, StrategySummary
+from core.training.active_learning import strategy_choices
 from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.evaluate.charts import draw_simulation
 from desktop_app.import_wizard.columns import LABEL_NAMES, TEXT_NAMES, guess_column
@@ -105,7 +105,7 @@ def run_simulation(
     should_cancel: CancelCheck | None = None,
 ) -> Curves:
     """Read the labelled file and simulate; one job, cancellable between rounds."""
-    from core.simulate import simulate_file
+    from core.simulation.runner import simulate_file
 
     result = simulate_file(
         settings.path,
@@ -130,7 +130,7 @@ def load_curves(
     should_cancel: CancelCheck | None = None,
 ) -> Curves:
     """A curves file (``labelloop simulate --out``), summarised."""
-    from core.simulation_curves import read_curves_csv, summarise_curves
+    from core.simulation.curves import read_curves_csv, summarise_curves
 
     curves = summarise_curves(read_curves_csv(path))
     text = f"Curves from {path}.\n{curves.describe()}"

@@ -2,7 +2,7 @@
 
 The model is any Hugging Face id (BERTje by default; RobBERT and multilingual BERT are
 suggested) or a local folder holding one, chosen with "Folder…". The settings travel to
-the training job as a plain dict (``core.training.train_models`` builds the config in the
+the training job as a plain dict (``core.training.job.train_models`` builds the config in the
 worker thread, so the window never imports torch).
 """
 
@@ -78,7 +78,7 @@ class BertSettings(QWidget):
         return self.length_box.value()
 
     def settings(self) -> dict[str, Any]:
-        """``TransformerConfig`` fields, as ``core.training.train_models`` takes them."""
+        """``TransformerConfig`` fields, as ``core.training.job.train_models`` takes them."""
         return {
             "model_name": self.model_name.currentText().strip() or BERT_MODELS[0],
             "epochs": self.epochs(),

@@ -1,7 +1,7 @@
 """The Train page: pick a model, see the labels it will learn from, train it in the background.
 
 Models: the baseline, BERT, or the baseline then BERT in one job (the default when a GPU
-is found). Training runs ``core.training.train_models`` through the project's job runner,
+is found). Training runs ``core.training.job.train_models`` through the project's job runner,
 so labelling goes on meanwhile; the page only hears back through signals. Each run is
 announced (``context.runs_changed``) as soon as it is saved: the baseline's result shows
 while BERT still trains. The device BERT would use, with its memory (or, on a CPU, a rough
@@ -29,27 +29,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.comparison import format_duration
-from core.devices import DeviceInfo, detect_device
 from core.errors import LabelLoopError
+from core.evaluation.comparison import format_duration
+from core.evaluation.metrics import describe_metric
+from core.evaluation.reports import describe_cross_validation, describe_prevalence_note, model_name
 from core.jobs import format_eta
-from core.metrics import describe_metric
 from core.overview import (
     describe_unfinished_run,
     document_count,
     label_counts,
     unfinished_runs,
 )
-from core.reports import describe_cross_validation, describe_prevalence_note, model_name
 from core.store.project import Project
-from core.training import SEQUENCES, TrainingResult, train_models
+from core.training.devices import DeviceInfo, detect_device
+from core.training.job import SEQUENCES, TrainingResult, train_models
 from core.wording import plural
-from desktop_app.bert_settings import BertSettings
 from desktop_app.context import ProjectContext
 from desktop_app.job_progress import JobProgress
+from desktop_app.train.bert_settings import BertSettings
 from desktop_app.worker import JobHandle
 
-#: The models on offer: (kind or sequence in ``core.training``, what the user reads).
+#: The models on offer: (kind or sequence in ``core.training.job``, what the user reads).
 MODEL_CHOICES: list[tuple[str, str]] = [
     ("baseline", "Baseline: TF-IDF + logistic regression, tuned by cross-validation"),
     ("transformer", "BERT: fine-tune a pretrained language model (a GPU makes it fast)"),

@@ -2,7 +2,7 @@
 
 ``train_model`` is one job with progress and cancel, in stages:
 
-1. gather the training labels and the evaluation set (``core.training_data``);
+1. gather the training labels and the evaluation set (``core.training.data``);
 2. fit the classifier (the baseline tunes itself by cross-validation);
 3. evaluate on the evaluation set only, with bootstrap intervals, and estimate each
    category's prevalence in the unlabelled documents (adjusted classify-and-count);
@@ -13,12 +13,12 @@
 A cancelled or failed job leaves its run marked 'cancelled' or 'failed' and returns at
 once; earlier runs stay as they were. A job killed outright (kill -9, a power cut) cannot
 mark its run: its heartbeat stops instead, and the next job marks the run 'interrupted'
-(``core.heartbeat``). Nothing reads the predictions of a run that did not finish, and the
+(``core.training.heartbeat``). Nothing reads the predictions of a run that did not finish, and the
 next training job deletes them in short batches before it starts (deleting a million rows
 in one go held the write lock for 4 s), and the model folders of such runs.
 
 With every document labelled (a gold-standard corpus), or fewer unlabelled documents
-than a share needs (``core.metrics.MIN_PREVALENCE_DOCUMENTS``), the run still trains,
+than a share needs (``core.evaluation.metrics.MIN_PREVALENCE_DOCUMENTS``), the run still trains,
 evaluates and saves; it estimates no prevalence and its metrics say why
 (``prevalence_note``).
 """
@@ -35,26 +35,26 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from core.active_learning import uncertainty
 from core.errors import Cancelled
-from core.heartbeat import (
+from core.evaluation.metrics import estimate_prevalence, evaluate, prevalence_note
+from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
+from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
+from core.models.base import config_for, library_versions
+from core.models.distributed import is_main_process
+from core.store.project import Project
+from core.store.schema import Document, ModelRun, Prediction, utcnow
+from core.training.active_learning import uncertainty
+from core.training.data import TrainingData, training_data
+from core.training.heartbeat import (
     UNFINISHED,
     Heartbeat,
     RunInterruptedError,
     ensure_running,
     mark_interrupted_runs,
 )
-from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
-from core.metrics import estimate_prevalence, evaluate, prevalence_note
-from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
-from core.models.base import config_for, library_versions
-from core.models.distributed import is_main_process
-from core.store.project import Project
-from core.store.schema import Document, ModelRun, Prediction, utcnow
-from core.training_data import TrainingData, training_data
 
 PREDICT_BATCH = 10_000
-#: How the stored per-document uncertainty is computed (see core.active_learning).
+#: How the stored per-document uncertainty is computed (see core.training.active_learning).
 UNCERTAINTY = "margin"
 _LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "torch", "transformers", "labelloop")
 
@@ -413,7 +413,7 @@ def _predict_all(
 
     Each batch is its own short write transaction, so labels saved meanwhile by the
     window wait a few milliseconds at most. ``while_running``: each batch first checks,
-    in its transaction, that the run is still running (``core.heartbeat``).
+    in its transaction, that the run is still running (``core.training.heartbeat``).
     """
     reporter = ProgressReporter(progress, should_cancel)
     with project.read() as session:

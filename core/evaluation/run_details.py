@@ -20,7 +20,7 @@ from core.errors import LabelLoopError
 from core.models import CLASSIFIERS, make_classifier
 from core.store.project import Project
 from core.store.schema import Category, Document, ModelRun, Prediction
-from core.training_data import training_data
+from core.training.data import training_data
 
 PREVIEW_CHARS = 160
 _SPACES = re.compile(r"\s+")

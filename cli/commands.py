@@ -237,10 +237,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from core.evaluation.reports import describe_training
     from core.models.base import config_for
     from core.models.distributed import is_main_process
-    from core.reports import describe_training
-    from core.training import SEQUENCES, TrainingResult, train_models
+    from core.training.job import SEQUENCES, TrainingResult, train_models
 
     settings = {
         key: value
@@ -282,7 +282,7 @@ def _train(args: argparse.Namespace) -> int:
         if len(runs) == 1:
             _print(runs[0], True)
         else:
-            from core.comparison import comparison_as_dict
+            from core.evaluation.comparison import comparison_as_dict
 
             compared = comparison_as_dict(comparison) if comparison else None
             _print({"runs": runs, "comparison": compared}, True)
@@ -293,7 +293,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _compare(project: Project, results: list[Any]) -> Any:
     """Baseline against BERT when one job trained both and an evaluation set exists."""
-    from core.comparison import compare_runs
+    from core.evaluation.comparison import compare_runs
 
     if len(results) != 2 or not all(r.metrics.get("evaluation") for r in results):
         return None
@@ -301,7 +301,7 @@ def _compare(project: Project, results: list[Any]) -> Any:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core.training import predict_with_run
+    from core.training.job import predict_with_run
     from core.wording import plural
 
     with Project.open(args.project) as project:
@@ -312,7 +312,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from core.simulate import DEFAULT_STRATEGY, simulate_file
+    from core.simulation.runner import DEFAULT_STRATEGY, simulate_file
 
     result = simulate_file(
         args.file,

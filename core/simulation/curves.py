@@ -2,7 +2,7 @@
 
 The file is CSV with a header naming ``strategy``, ``seed``, ``labels`` and ``macro_f1``
 (in any order; other columns are ignored), one row per strategy, seed and labelled count.
-:func:`summarise_curves` computes what :mod:`core.simulate` reports after a run: per
+:func:`summarise_curves` computes what :mod:`core.simulation.runner` reports after a run: per
 strategy the mean ± sd macro-F1 at each labelled count, the target (random sampling's
 final mean macro-F1) and the labels each strategy needs to reach it.
 """
@@ -20,7 +20,7 @@ from typing import TextIO
 import numpy as np
 
 from core.errors import LabelLoopError
-from core.simulate import CurvePoint, StrategySummary
+from core.simulation.runner import CurvePoint, StrategySummary
 from core.wording import plural
 
 COLUMNS = ("strategy", "seed", "labels", "macro_f1")
@@ -148,7 +148,8 @@ def _number(text: str, where: str) -> float:
 
 def summarise_curves(points: Iterable[CurvePoint]) -> CurvesSummary:
     """Mean ± sd (sample sd, 0 for one seed) per strategy and labelled count, the target
-    (random's final mean) and labels to reach it, as :func:`core.simulate.simulate` reports.
+    (random's final mean) and labels to reach it, as
+    :func:`core.simulation.runner.simulate` reports.
 
     A labelled count that only some seeds reached is averaged over those seeds.
     """

@@ -4,7 +4,7 @@ Every document already has a label; the simulation hides them and replays labell
 
 1. Per seed, a held-out **test set** is drawn once, stratified by label (``test_size``
    documents, or that fraction when it is below 1). It is never selectable: candidates are
-   only the other documents, and :func:`core.active_learning.select` gets the test ids as
+   only the other documents, and :func:`core.training.active_learning.select` gets the test ids as
    ``exclude`` as a second guard.
 2. The simulation starts from ``initial`` random labels, the same documents for every
    strategy within a seed (redrawn, at most 100 times, until two categories have two
@@ -39,11 +39,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.active_learning import STRATEGIES, make_strategy, select
 from core.errors import LabelLoopError
+from core.evaluation.metrics import evaluate
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
-from core.metrics import evaluate
 from core.models.base import ClassifierConfig, config_for, make_classifier
+from core.training.active_learning import STRATEGIES, make_strategy, select
 from core.wording import plural, verb
 
 #: The strategy compared with random sampling by default (see benchmarks/bench_active_learning.py).

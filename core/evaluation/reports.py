@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.metrics import describe_metric
+from core.evaluation.metrics import describe_metric
 from core.wording import plural
 
 #: How people are told which kind of model a run is.

@@ -16,11 +16,11 @@ from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import func, select, text
 
-from core.search import fts_query
+from core.labelling.search import fts_query
 from core.store.project import Project
 from core.store.schema import Document
 
-# Unlabelled, outside the evaluation sample, and not skipped by this coder (core.skips);
+# Unlabelled, outside the evaluation sample, and not skipped by this coder (core.labelling.skips);
 # every query using it binds :coder.
 _UNLABELLED = (
     "NOT EXISTS (SELECT 1 FROM annotations AS a WHERE a.document_id = d.id) "

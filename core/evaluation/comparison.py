@@ -20,11 +20,11 @@ import numpy as np
 from sqlalchemy import select
 
 from core.errors import LabelLoopError
-from core.metrics import Evaluation, McNemarResult, evaluate, mcnemar
-from core.reports import model_name
+from core.evaluation.metrics import Evaluation, McNemarResult, evaluate, mcnemar
+from core.evaluation.reports import model_name
 from core.store.project import Project
 from core.store.schema import ModelRun, Prediction
-from core.training_data import training_data
+from core.training.data import training_data
 from core.wording import plural
 
 #: Below this p-value (McNemar) or with a difference interval excluding 0, a run is "better".
@@ -191,7 +191,7 @@ def _macro_f1(cm: np.ndarray) -> np.ndarray:
     """Macro-F1 of each confusion matrix in a ``(m, k, k)`` stack (rows true).
 
     Categories absent from both the truth and the predictions of a matrix are left out of
-    its mean, as in :func:`core.metrics.evaluate`."""
+    its mean, as in :func:`core.evaluation.metrics.evaluate`."""
     tp = np.diagonal(cm, axis1=1, axis2=2)
     predicted = cm.sum(axis=1)
     actual = cm.sum(axis=2)

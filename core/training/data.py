@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from core.labels import resolved_labels
+from core.labelling.labels import resolved_labels
 from core.store.project import Project
 from core.store.schema import Category, Document
 

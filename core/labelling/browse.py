@@ -12,7 +12,7 @@ Every filter matches what the browser's columns show, so what you filter is what
 - ``coder``: this coder has labelled the document (whatever label the others gave);
 - ``purpose``: 'eval' when any coder's label is for evaluation, 'train' when the document
   is labelled and none of its labels is for evaluation;
-- ``search``: full-text search over the texts, with :func:`core.search.fts_query`.
+- ``search``: full-text search over the texts, with :func:`core.labelling.search.fts_query`.
 
 Filters combine with AND. Each one is answered by one SQL query that yields ids in id
 order; the id lists are combined with numpy (binary search of the smaller list in the
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from core.labels import RESOLVED_LABELS_SQL
-from core.search import fts_query
+from core.labelling.labels import RESOLVED_LABELS_SQL
+from core.labelling.search import fts_query
 from core.store.project import Project
 
 PURPOSE_FILTERS = ("train", "eval")

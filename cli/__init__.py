@@ -1,0 +1,1 @@
+"""The command line: ``labelloop COMMAND``, a front end beside the window (no Qt)."""

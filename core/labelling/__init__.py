@@ -1,0 +1,1 @@
+"""Labelling: the session and its queues, labels, skips, the evaluation sample, search."""

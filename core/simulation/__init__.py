@@ -1,0 +1,1 @@
+"""Simulation: replay active learning on a fully labelled file; learning curves."""

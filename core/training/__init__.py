@@ -1,0 +1,1 @@
+"""Training: the job, its data, devices, heartbeat, active learning and explanations."""

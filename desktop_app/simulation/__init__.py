@@ -1,0 +1,1 @@
+"""The simulation dialog: replay active learning and show the learning curves."""
