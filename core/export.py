@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,18 +29,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ExportError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
+from core.labelling.labels import resolve_label
+from core.store import counts, metadata
+from core.store.predictions import latest_finished_run
 from core.store.project import Project
 from core.store.schema import (
     Annotation,
     Category,
     Document,
     ImportBatch,
-    ModelRun,
     Prediction,
 )
 from core.wording import plural, verb
@@ -142,19 +144,6 @@ class _Plan:
     categories: dict[int, str]  # id -> name
 
 
-def resolve_label(labels: list[tuple[str, Any]]) -> str:
-    """The label most coders gave; among equally common ones, the most recent.
-
-    ``labels`` holds (category name, updated_at) for each coder's current label.
-    """
-    if not labels:
-        return ""
-    counts = Counter(name for name, _ in labels)
-    top = max(counts.values())
-    tied = [(when, name) for name, when in labels if counts[name] == top]
-    return max(tied)[1]
-
-
 def export_documents(
     project: Project,
     path: str | Path,
@@ -174,7 +163,7 @@ def export_documents(
     reporter = ProgressReporter(progress, should_cancel)
     with project.read() as session:
         plan = _plan(session, integer_ranges=suffix == ".xlsx")
-        total = session.scalar(text("SELECT count(*) FROM documents")) or 0
+        total = counts.document_total(session)
         if suffix == ".xlsx" and total > EXCEL_MAX_ROWS:
             raise ExportError(
                 f"{total:,} documents do not fit in an Excel sheet ({EXCEL_MAX_ROWS:,} rows "
@@ -190,7 +179,10 @@ def export_documents(
             summary.rows = writer.get(suffix, _write_dta)(pages, temporary, plan, summary)
             os.replace(temporary, path)
         finally:
+            # Also what an export killed before (kill -9, a power cut) left under these
+            # names: the target itself is only ever replaced whole.
             temporary.unlink(missing_ok=True)
+            temporary.with_name(f"{temporary.name}.cr").unlink(missing_ok=True)
     return summary
 
 
@@ -202,13 +194,11 @@ def _plan(session: Session, *, integer_ranges: bool = False) -> _Plan:
     whole-number metadata column too (a scan; only Excel's writer needs it up front)."""
     categories = dict(session.execute(select(Category.id, Category.name)).all())
     coders = tuple(session.scalars(select(Annotation.coder).distinct().order_by(Annotation.coder)))
-    run = session.scalars(
-        select(ModelRun).where(ModelRun.status == "finished").order_by(ModelRun.id.desc())
-    ).first()
+    run = latest_finished_run(session)
     probabilities: tuple[str, ...] = ()
     if run is not None:
         sample = session.scalars(
-            select(Prediction.probabilities).where(Prediction.run_id == run.id).limit(1)
+            select(Prediction.probabilities).where(Prediction.run_id == run).limit(1)
         ).first()
         probabilities = tuple(sample or {})
     # Computed columns keep their documented names; they are named first.
@@ -229,7 +219,7 @@ def _plan(session: Session, *, integer_ranges: bool = False) -> _Plan:
     named = [_Column(_unique(name, taken), name, dtype) for name, dtype in computed]
     meta = _metadata_columns(session, taken, ranges=integer_ranges)
     columns = (*named[:4], *meta.values(), *named[4:])
-    return _Plan(columns, tuple(meta), coders, run.id if run else None, probabilities, categories)
+    return _Plan(columns, tuple(meta), coders, run, probabilities, categories)
 
 
 def _category_name(categories: dict[int, str], key: str) -> str:
@@ -255,16 +245,10 @@ def _metadata_columns(session: Session, taken: set[str], *, ranges: bool) -> dic
     ``meta_<key>`` (``meta_<key>_2``... if that is taken too): no metadata is dropped.
     With ``ranges``, each whole-number column knows its largest absolute value.
     """
-    kinds: dict[str, set[str]] = {}
-    for key, kind in session.execute(
-        text("SELECT DISTINCT j.key, j.type FROM documents, json_each(documents.meta) AS j")
-    ):
-        kinds.setdefault(key, set())  # a key that is null everywhere is still a column
-        if kind != "null":
-            kinds[key].add(kind)
+    kinds = metadata.metadata_types(session)  # a key null everywhere is still a column
     largest: dict[str, int] = {}
     if ranges and any("integer" in k for k in kinds.values()):
-        largest = _largest_whole_numbers(session)
+        largest = metadata.largest_whole_numbers(session)
     keys = _metadata_order(session, list(kinds))
     computed = set(taken)
     taken.update(key for key in keys if key not in computed)  # keys are unique already
@@ -276,19 +260,6 @@ def _metadata_columns(session: Session, taken: set[str], *, ranges: bool) -> dic
             largest.get(key, 0),
         )
         for key in keys
-    }
-
-
-def _largest_whole_numbers(session: Session) -> dict[str, int]:
-    """The largest absolute whole number of each metadata key that holds any."""
-    return {
-        key: max(abs(int(low)), abs(int(high)))
-        for key, low, high in session.execute(
-            text(
-                "SELECT j.key, min(j.value), max(j.value) FROM documents, "
-                "json_each(documents.meta) AS j WHERE j.type = 'integer' GROUP BY j.key"
-            )
-        )
     }
 
 
@@ -318,17 +289,7 @@ def _metadata_order(session: Session, keys: list[str]) -> list[str]:
         return list(ordered)
     # Keys no import named (documents written some other way): the first document that
     # has each, scanning in id order and stopping there (often at once).
-    first_seen = {
-        key: session.scalar(
-            text(
-                "SELECT id FROM documents WHERE EXISTS (SELECT 1 FROM json_each(documents.meta) "
-                "AS j WHERE j.key = :key) ORDER BY id LIMIT 1"
-            ),
-            {"key": key},
-        )
-        or 0
-        for key in rest
-    }
+    first_seen = {key: metadata.first_document_with_key(session, key) or 0 for key in rest}
     position: dict[tuple[int, str], int] = {}
     for document_id, meta in session.execute(
         select(Document.id, Document.meta).where(Document.id.in_(set(first_seen.values())))

@@ -4,6 +4,8 @@ Long work (import, export, training, prediction) is a plain function taking
 ``progress`` and ``should_cancel`` arguments, in the style of Orange3's ``run(..., state)``:
 the GUI's worker runner turns ``progress`` into a Qt signal and ``should_cancel`` into a
 flag set by the Cancel button; the CLI prints progress to the terminal; tests pass nothing.
+A job that finishes pieces of its result along the way (training several models) also
+takes a ``partial`` callback and hands each piece to it (Orange3's ``set_partial_result``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import Cancelled
 
@@ -31,6 +34,9 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
+#: Receives a finished piece of the result while the job goes on (a model run saved while
+#: the next one trains): the window shows it at once, the CLI prints it.
+PartialCallback = Callable[[Any], None]
 
 
 def no_progress(_: Progress) -> None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.store import counts
+from core.store.predictions import latest_finished_run
 from core.store.project import Project
-from core.store.schema import Annotation, Category, Document, ModelRun, Prediction, utcnow
+from core.store.schema import Annotation, Category, ModelRun, Prediction, utcnow
 from core.training.heartbeat import last_seen, run_status
-from core.wording import plural
+from core.wording import local_time, plural
 
 OVERVIEW_FORMAT = "labelloop.info/1"
 
@@ -28,8 +30,8 @@ OVERVIEW_FORMAT = "labelloop.info/1"
 def project_overview(project: Project) -> dict[str, Any]:
     """Counts for the whole project, as plain JSON-ready data."""
     with project.read() as session:
-        documents = session.scalar(select(func.count()).select_from(Document)) or 0
-        labelled = session.scalar(select(func.count(distinct(Annotation.document_id)))) or 0
+        documents = counts.document_total(session)
+        labelled = counts.label_progress(session).labelled
         categories = _categories(session)
         coders = list(
             session.scalars(select(Annotation.coder).distinct().order_by(Annotation.coder))
@@ -51,6 +53,7 @@ def project_overview(project: Project) -> dict[str, Any]:
                 "metrics": r.metrics,
                 "predictions": prediction_counts.get(r.id, 0),
                 "heartbeat_at": _iso(r.heartbeat_at),
+                "cleaned_up": r.status == "interrupted",
             }
             for r in session.scalars(select(ModelRun).order_by(ModelRun.id))
         ]
@@ -76,7 +79,7 @@ def document_count(project: Project) -> int:
     """How many documents the project holds (a full count: 15 ms warm, over a second cold
     at 1,000,000 documents, so the window asks from a background job)."""
     with project.read() as session:
-        return session.scalar(select(func.count()).select_from(Document)) or 0
+        return counts.document_total(session)
 
 
 def label_counts(project: Project) -> list[dict[str, Any]]:
@@ -115,9 +118,7 @@ def unfinished_runs(project: Project) -> list[dict[str, Any]]:
     (datetimes, UTC). Cancelled and failed runs are left out: their job said so itself.
     A quick read (a handful of rows), for the Train and Evaluate pages."""
     with project.read() as session:
-        newest_finished = session.scalar(
-            select(func.max(ModelRun.id)).where(ModelRun.status == "finished")
-        )
+        newest_finished = latest_finished_run(session)
         runs = session.scalars(
             select(ModelRun)
             .where(ModelRun.status == "running", ModelRun.id > (newest_finished or 0))
@@ -136,6 +137,7 @@ def unfinished_runs(project: Project) -> list[dict[str, Any]]:
             "status": run_status(r.status, r.heartbeat_at, r.started_at, now=now),
             "started_at": r.started_at,
             "last_seen": last_seen(r.heartbeat_at, r.started_at),
+            "cleaned_up": r.status == "interrupted",
         }
         for r in [*runs, *marked]
     ]
@@ -155,26 +157,25 @@ def describe_unfinished_run(run: dict[str, Any], *, now: dt.datetime | None = No
             f"{name} is training in another LabelLoop process "
             f"(last sign of life {plural(max(seconds, 0), 'second')} ago)."
         )
-    started = f"{run['started_at']:%Y-%m-%d %H:%M} UTC"
-    return f"{name}, started {started}, was interrupted: {INTERRUPTED_MEANING}"
+    started = local_time(run["started_at"])
+    return f"{name}, started {started}, was interrupted: {interrupted_meaning(run)}"
 
 
-#: What 'interrupted' means, where a run is shown so.
-INTERRUPTED_MEANING = (
-    "its process stopped without finishing (killed, crashed, or the computer was switched "
-    "off or went to sleep); nothing of it is used, and the next training run removes what "
-    "it left."
-)
+def interrupted_meaning(run: dict[str, Any]) -> str:
+    """What 'interrupted' means for ``run``: whether what it left is gone already."""
+    left = (
+        "what it left has been removed"
+        if run.get("cleaned_up")
+        else "the next training run removes what it left"
+    )
+    return (
+        "its process stopped without finishing (killed, crashed, or the computer was "
+        f"switched off or went to sleep); nothing of it is used, and {left}."
+    )
 
 
 def _categories(session: Session) -> list[dict[str, Any]]:
-    per_category: dict[int, dict[str, int]] = {}
-    for category_id, purpose, count in session.execute(
-        select(Annotation.category_id, Annotation.purpose, func.count()).group_by(
-            Annotation.category_id, Annotation.purpose
-        )
-    ):
-        per_category.setdefault(category_id, {"train": 0, "eval": 0})[purpose] = count
+    per_category = counts.labels_per_category(session)
     return [
         {
             "name": c.name,
@@ -211,7 +212,10 @@ def describe_overview(overview: dict[str, Any]) -> str:
     lines.append(f"Model runs: {len(overview['runs'])}")
     shown = overview["runs"][-5:]
     for run in shown:
-        lines.append(f"  #{run['id']} {run['kind']} {run['status']} {run['started_at']}")
-    if any(run["status"] == "interrupted" for run in shown):
-        lines.append(f"Interrupted: {INTERRUPTED_MEANING}")
+        started = local_time(dt.datetime.fromisoformat(run["started_at"]))
+        lines.append(f"  #{run['id']} {run['kind']} {run['status']} {started}")
+    interrupted = [run for run in shown if run["status"] == "interrupted"]
+    if interrupted:
+        cleaned = all(run["cleaned_up"] for run in interrupted)
+        lines.append(f"Interrupted: {interrupted_meaning({'cleaned_up': cleaned})}")
     return "\n".join(lines)

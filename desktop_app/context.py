@@ -1,20 +1,27 @@
 """What every page of an open project shares: the project, the job runner, the coder,
 and the signals by which views follow the store (napari-style events).
 
-Whoever changes the project announces it here; the views that care refresh themselves.
-No page reaches into another page. Changes made by other programs (the CLI, another
-coder, a training elsewhere) are noticed by polling the file and announced the same way.
+Changes are announced here and only here. A page that writes says what it writes: a job
+through :meth:`ProjectContext.run` with ``changes=Change.LABELS | ...``, a quick write on
+the GUI thread through :meth:`ProjectContext.apply`; the context emits the matching
+signals once the write is done, and every view that shows that data refreshes itself,
+the one that wrote included. No view emits them. Changes made by other programs (the
+CLI, another coder, a training elsewhere) are noticed by polling the file and announced
+the same way.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 
 from core.store.changes import Change, ChangeProbe
 from core.store.project import Project
-from desktop_app.worker import JobRunner
+from desktop_app.worker import Job, JobHandle, JobRunner
+
+T = TypeVar("T")
 
 #: How often the window looks for commits by other programs. A poll that finds nothing
 #: reads one PRAGMA (about 10 µs); one that finds a commit reads four index-only stamps.
@@ -37,18 +44,60 @@ class ProjectContext(QObject):
         self.runner = runner
         self.coder = coder
         self._probe: ChangeProbe | None = None
-        self._reporting = False
+        self._closed = False
         self._poll_timer = QTimer(self)
         self._poll_timer.timeout.connect(self.poll_other_programs)
-        # Connected before any view connects, so an announcement is stamped before the
-        # views read the project: a later commit by another program is still reported.
-        for change, signal in self._signals().items():
-            signal.connect(functools.partial(self._announced, change))
 
     def set_coder(self, coder: str) -> None:
         if coder and coder != self.coder:
             self.coder = coder
             self.coder_changed.emit(coder)
+
+    # -- jobs and writes -----------------------------------------------------------------
+
+    def run(self, name: str, job: Job, *, changes: Change = Change.NONE) -> JobHandle:
+        """Start ``job`` (see ``desktop_app.worker``); ``changes``: what it writes.
+
+        They are announced when the job returns, after the handle's own ``returned``
+        slots (the page that started it has shown its result). A job that hands over
+        partial results hands one per commit: the changes are announced after each, so
+        the Evaluate page lists the baseline's run while BERT trains, and not again on
+        return.
+        """
+        handle = self.runner.run(name, job)
+        if changes:
+            announced: list[bool] = []
+
+            def after_partial(_: object) -> None:
+                announced.append(True)
+                self._announce(changes)
+
+            def after_return(_: object) -> None:
+                if not announced:
+                    self._announce(changes)
+
+            # Queued: runs after every slot connected to the handle, whenever connected.
+            queued = Qt.ConnectionType.QueuedConnection
+            handle.partial.connect(after_partial, queued)
+            handle.returned.connect(after_return, queued)
+        return handle
+
+    def run_latest(self, key: Hashable, name: str, job: Job) -> JobHandle:
+        """Start a read of which only the newest answer matters (see
+        :meth:`JobRunner.run_latest`): the job started under ``key`` before is dropped."""
+        return self.runner.run_latest(key, name, job)
+
+    def apply(self, write: Callable[[], T], *, changes: Change) -> T:
+        """Do a quick write on the GUI thread (a codebook change: a few ms), then announce
+        ``changes``. Nothing is announced if ``write`` raises."""
+        result = write()
+        self._announce(changes)
+        return result
+
+    def close(self) -> None:
+        """Stop watching the file and announcing: the project is being closed."""
+        self.stop_watching()
+        self._closed = True
 
     # -- changes by other programs -----------------------------------------------------
 
@@ -67,17 +116,25 @@ class ProjectContext(QObject):
     def poll_other_programs(self) -> None:
         """Announce what other programs changed since the last poll (on the GUI thread:
         it reads one PRAGMA when nothing changed)."""
-        if self._probe is None:
+        if self._probe is not None and not self._closed:
+            self._emit(self._probe.poll())
+
+    # -- announcing ----------------------------------------------------------------------
+
+    def _announce(self, changes: Change) -> None:
+        """This window changed ``changes``: stamp them before the views read the project
+        (so the poll does not report them again, and a later commit by another program
+        still is), then tell the views."""
+        if self._closed:
             return
-        changes = self._probe.poll()
+        if self._probe is not None:
+            self._probe.announced(changes)
+        self._emit(changes)
+
+    def _emit(self, changes: Change) -> None:
         signals = self._signals()
-        self._reporting = True
-        try:
-            for change in Change:  # codebook first: views label with its categories
-                if change in changes:
-                    signals[change].emit()
-        finally:
-            self._reporting = False
+        for change in changes:  # in Change's order: codebook first, views label with it
+            signals[change].emit()
 
     def _signals(self) -> dict[Change, SignalInstance]:
         return {
@@ -85,8 +142,5 @@ class ProjectContext(QObject):
             Change.DOCUMENTS: self.documents_changed,
             Change.LABELS: self.labels_changed,
             Change.RUNS: self.runs_changed,
+            Change.SKIPS: self.skips_changed,
         }
-
-    def _announced(self, change: Change) -> None:
-        if self._probe is not None and not self._reporting:
-            self._probe.announced(change)

@@ -27,6 +27,7 @@ from core.demo import open_demo_project
 from core.errors import LabelLoopError
 from core.export import EXPORT_FORMATS, export_documents
 from core.labelling.skips import bring_back
+from core.store.changes import Change
 from core.store.project import SUFFIX, Project
 from desktop_app import settings
 from desktop_app.context import ProjectContext
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
             self.workspace.deleteLater()
             self.workspace = None
         if self.context is not None:
-            self.context.stop_watching()
+            self.context.close()
             self.context.project.close()
             self.context = None
         self.setWindowTitle("LabelLoop")
@@ -218,21 +219,20 @@ class MainWindow(QMainWindow):
         """Return the documents this coder skipped to their training queues."""
         if self.context is None:
             return
-        context = self.context
-        handle = self.runner.run(
+        project, coder = self.context.project, self.context.coder
+        handle = self.context.run(
             "Bringing back skipped documents",
-            lambda progress, should_cancel: bring_back(context.project, context.coder),
+            lambda progress, should_cancel: bring_back(project, coder),
+            changes=Change.SKIPS,  # the annotate queue refills
         )
-        handle.returned.connect(functools.partial(self._on_brought_back, context))
+        handle.returned.connect(self._on_brought_back)
         handle.errored.connect(lambda error: self.show_error(str(error)))
 
-    def _on_brought_back(self, context: ProjectContext, count: int) -> None:
+    def _on_brought_back(self, count: int) -> None:
         self.statusBar().showMessage(
             f"{count:,} skipped document{'s' if count != 1 else ''} back in your queues.",
             10_000,
         )
-        if context is self.context:  # still open: the annotate queue refills
-            context.skips_changed.emit()
 
     # -- import and export -------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, target: Path) -> None:
         assert self.context is not None
-        handle = self.runner.run(
+        handle = self.context.run(
             "Exporting", functools.partial(export_documents, self.context.project, target)
         )
         handle.returned.connect(

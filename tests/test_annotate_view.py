@@ -206,6 +206,39 @@ def test_a_new_model_reorders_the_documents_still_to_come(view, qtbot) -> None: 
     assert view.document.text.toPlainText() == TEXTS[3]  # the new model's most uncertain
 
 
+def test_the_uncertain_queue_orders_by_the_strategy_chosen_beside_it(view, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Margin and entropy disagree: a near tie between two categories has the smaller
+    margin, a spread over three the higher entropy."""
+    tie, spread = {"1": 0.5, "2": 0.5, "3": 0.0}, {"1": 0.4, "2": 0.3, "3": 0.3}
+    with view.context.project.write() as session:
+        run = ModelRun(kind="baseline", status="finished")
+        session.add(run)
+        session.flush()
+        for document_id, proba, margin in ((1, tie, 0.0), (2, spread, 0.1)):
+            session.add(
+                Prediction(
+                    run_id=run.id,
+                    document_id=document_id,
+                    category_id=1,
+                    probabilities=proba,
+                    uncertainty=1 - margin,
+                )
+            )
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.set_queue("uncertain")
+    assert view.strategy_box.isVisibleTo(view)
+    assert view.strategy_box.currentData() == "margin"
+    assert view.document.text.toPlainText() == TEXTS[0]  # the tie
+    entropy = view.strategy_box.findData("entropy")
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.strategy_box.setCurrentIndex(entropy)
+        view.strategy_box.activated.emit(entropy)
+    assert view.document.text.toPlainText() == TEXTS[1]  # the spread
+    with qtbot.waitSignal(view.state_shown, timeout=5000):
+        view.set_queue("file-order")
+    assert not view.strategy_box.isVisibleTo(view)
+
+
 # -- the header follows the project ------------------------------------------------------
 
 
@@ -322,3 +355,30 @@ def test_keys_behind_a_step_that_does_not_return_are_dropped_after_the_limit(
     assert _labels(view.context.project) == {}
     assert skipped_count(view.context.project, "anna") == 0
     assert "did not answer" in view.message.text()  # still said once the step returns
+
+
+def test_own_labels_leave_the_queue_be_and_labels_given_elsewhere_make_it_ask_again(
+    view, qtbot, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    queue = view.session.queue
+    asked: list[int] = []
+    next_ids = queue.next_ids
+
+    def counted(project, request):  # type: ignore[no-untyped-def]
+        asked.append(len(request.exclude))
+        return next_ids(project, request)
+
+    monkeypatch.setattr(queue, "next_ids", counted)
+    _press(qtbot, view, Qt.Key.Key_1)
+    _press(qtbot, view, Qt.Key.Key_2)
+    # The view's own labels are announced and followed too, but change nothing it read:
+    # the next documents it asked for stay (a search queue answers in up to 100 ms).
+    assert asked == []
+    assert view.document.text.toPlainText() == TEXTS[2]
+    assert "2 of 4 documents labelled" in view.progress_label.text()
+    set_label(view.context.project, 4, 3, "bert")  # another coder labels the last one
+    view.context.labels_changed.emit()
+    _press(qtbot, view, Qt.Key.Key_3)
+    assert len(asked) == 1  # asked again, and n4 is no longer unlabelled
+    assert view.view_state is ViewState.EMPTY
+    assert "4 of 4 documents labelled" in view.progress_label.text()

@@ -200,7 +200,7 @@ def test_many_documents(project: Project) -> None:
 
 
 def test_resolved_label_agrees_with_the_export(project: Project) -> None:
-    """The SQL resolution (filter and column) picks what ``export.resolve_label`` picks."""
+    """The label filter (SQL) and the label column pick what ``resolve_label`` picks."""
     rng = random.Random(11)
     add_documents(project, {i: f"tekst {i}" for i in range(1, 201)})
     names = ["a", "b", "c", "d"]

@@ -109,6 +109,14 @@ def test_codebook_commands_keep_labels(imported: Path) -> None:
         (("export", "{project}", "{tmp}/out.sav"), "use one of .csv"),
         (("codebook", "{project}", "rename", "nope", "x"), "No category named 'nope'"),
         (("import", "{tmp}/p.labelloop", "{tmp}/missing.csv", "--text-col", "x"), "no such file"),
+        (
+            ("train", "{project}", "--model", "transformer", "--model-name", "{tmp}"),
+            "is not a language model: it has no config.json",
+        ),
+        (
+            ("train", "{project}", "--model", "transformer", "--model-name", "{tmp}/bertje"),
+            "There is no folder",
+        ),
     ],
 )
 def test_bad_input_exits_non_zero_with_one_clear_line(
@@ -138,6 +146,24 @@ def test_commands_run_without_importing_qt(imported: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_without_a_display_the_window_says_so_instead_of_aborting(imported: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "--smoke", str(imported)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("labelloop: error: no display found")
+    assert "labelloop --help" in result.stderr
 
 
 def test_the_old_module_path_still_runs_commands(imported: Path) -> None:
@@ -233,3 +259,15 @@ def test_training_messages_name_categories_and_count_in_the_singular(tmp_path: P
     assert "Only 1 evaluation document is 'sport'" in metrics["prevalence"][ids["sport"]]["note"]
     assert any("'sport'" in warning for warning in evaluation["warnings"])
     assert not any(re.search(r"'\d+'", warning) for warning in evaluation["warnings"])
+
+
+def test_sample_draws_an_evaluation_sample_from_the_unlabelled_documents(imported: Path) -> None:
+    """news.csv: 4 documents, 2 labelled for training, 1 for evaluation, 1 unlabelled."""
+    result = labelloop("sample", imported, "--size", "5", "--seed", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    drawn = json.loads(result.stdout)
+    assert sorted(drawn["drawn"]) == ["3", "4"]  # never those the model trains on
+    assert (drawn["size"], drawn["labelled"], drawn["unlabelled"]) == (2, 1, 1)
+    again = labelloop("sample", imported)
+    assert again.returncode == 1
+    assert "No documents left to draw" in again.stderr

@@ -98,7 +98,7 @@ def test_baseline_then_bert_in_one_job_then_side_by_side(demo: Project, tiny_ber
     seen: list[str] = []
     bert = TransformerConfig(model_name=str(tiny_bert), epochs=1, max_length=32, device="cpu")
     results = train_models(
-        demo, [("baseline", None), ("transformer", bert)], on_result=lambda r: seen.append(r.kind)
+        demo, [("baseline", None), ("transformer", bert)], partial=lambda r: seen.append(r.kind)
     )
     assert seen == ["baseline", "transformer"]  # the baseline is reported before BERT ends
     assert latest_pair(demo) == (results[0].run_id, results[1].run_id)
@@ -158,11 +158,13 @@ def test_running_out_of_gpu_memory_is_told_to_the_user(
     from core.training.job import train_model
     from desktop_app.train.train_page import describe_result
 
-    def fail_once(step: int) -> None:
-        monkeypatch.setattr(tm, "_fault_injection", None)
+    real_step = tm.training_step
+
+    def fail_once(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(tm, "training_step", real_step)
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (test)")
 
-    monkeypatch.setattr(tm, "_fault_injection", fail_once)
+    monkeypatch.setattr(tm, "training_step", fail_once)
     bert = TransformerConfig(model_name=str(tiny_bert), epochs=1, max_length=32, device="cpu")
     result = train_model(demo, "transformer", bert)
     halved = [n for n in result.metrics["notes"] if "batch halved to 8" in n]

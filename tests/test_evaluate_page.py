@@ -14,6 +14,7 @@ from core.demo import build_demo_project
 from core.evaluation.comparison import better
 from core.evaluation.metrics import describe_metric
 from core.store import Project
+from core.store.schema import ModelRun
 from core.training.job import train_model
 from desktop_app.context import ProjectContext
 from desktop_app.evaluate import EvaluatePage
@@ -190,3 +191,19 @@ def test_two_runs_side_by_side_with_a_recommendation(qtbot, demo: Project) -> No
     view.choose(first_id, first_id)
     assert view.message.text() == "Choose two different runs."
     assert not view.recommendation.isVisible()
+
+
+def test_a_run_without_an_evaluation_sample_says_why_it_has_no_confusion_matrix(  # type: ignore[no-untyped-def]
+    qtbot, project: Project
+) -> None:
+    with project.write() as session:
+        session.add(
+            ModelRun(
+                kind="baseline", status="finished", metrics={"train_size": 12}, label_counts={}
+            )
+        )
+    page, _ = make_page(qtbot, project)
+    assert page.runs_table.rowCount() == 1
+    shown = [text.get_text() for text in page.confusion_figure.texts]
+    assert shown and shown[0].startswith("No confusion matrix: this run was not measured")
+    assert not page.confusion_figure.axes  # no empty axes drawn

@@ -54,6 +54,13 @@ def test_first_session_from_new_project_to_relabel(qtbot, tmp_path: Path) -> Non
     for name in ("politiek", "sport", "economie"):
         editor.add(name, f"Nieuws over {name}")
 
+    # The import fills the empty queue (a refresh of its own): let it show first, so
+    # that each wait below is for the step it follows.
+    qtbot.waitUntil(
+        lambda: annotate.view_state.name == "READY" and annotate.last_state.document is not None,
+        timeout=5000,
+    )
+
     # Label with keys, in file order
     workspace.setCurrentWidget(annotate)
     with qtbot.waitSignal(annotate.state_shown, timeout=5000):

@@ -638,7 +638,7 @@ def test_summary_counts_and_describe_text(project: Project, tmp_path: Path) -> N
     assert summary.describe().splitlines() == [
         f"Imported 2 of 4 rows from {path}.",
         "Encoding: UTF-8, detected.",
-        "Skipped 1 row whose id was already present.",
+        "Skipped 1 row whose id was already in the project.",
         "Skipped 1 row with empty text.",
         "Imported 1 label.",
         "New categories: Nieuwe categorie.",

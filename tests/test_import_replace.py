@@ -185,7 +185,8 @@ def test_counts_for_a_mix_of_new_existing_and_repeated_ids(
 
     assert summary.rows_read == 7
     assert summary.imported == 2
-    assert summary.replaced == 4
+    assert summary.replaced == 2  # d1 and d2, in the project before this import
+    assert summary.repeated_in_file == 2  # d2 and x1 again: the later row kept
     assert summary.skipped_empty_text == 1
     texts = texts_by_id(labelled)
     assert (texts["d1"], texts["d2"], texts["x1"], texts["x2"]) == (

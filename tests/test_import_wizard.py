@@ -142,6 +142,26 @@ def test_html_in_texts_is_shown_literally(open_dialog, tmp_path: Path) -> None: 
     assert "All 2 rows" in dialog.table_caption.text()
 
 
+def test_rows_are_numbered_as_messages_name_them_and_direction_controls_are_shown(  # type: ignore[no-untyped-def]
+    open_dialog, tmp_path: Path
+) -> None:
+    """A right-to-left override would show 'gnp.exe' as 'exe.png'; the preview shows the
+    marker instead. Rows carry the file's row numbers: an error about row 3 is this one."""
+    path = write_csv(
+        tmp_path / "bidi.csv",
+        ["id", "text"],
+        [["1", "gewoon"], ["2", "bijlage \u202egnp.exe"]],
+    )
+    dialog = open_dialog(path)
+
+    assert dialog.table.shown_text(1, "text") == "bijlage ⟨RLO⟩gnp.exe"
+    model = dialog.table.preview_model
+    vertical = Qt.Orientation.Vertical
+    assert [model.headerData(r, vertical) for r in range(2)] == ["2", "3"]
+    tooltip = model.headerData(1, vertical, Qt.ItemDataRole.ToolTipRole)
+    assert "Row 3 (row 1 is the header)" in tooltip and "file name and 2" in tooltip
+
+
 def test_the_encoding_override_reads_the_file_again(qtbot, open_dialog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_csv(
         tmp_path / "windows.csv",
@@ -196,6 +216,9 @@ def test_an_unclear_encoding_asks_which_reading_is_right_and_imports_with_it(  #
     assert buttons["utf-8"].text() == "UTF-8: 'café', 'caf\ufffd'"
     assert buttons["cp1252"].text() == "Windows-1252: 'cafÃ©', 'café'"
     assert not dialog.import_button.isEnabled()
+    # The encoding menu offers every encoding too, none chosen yet.
+    assert dialog.encoding_combo.isEnabled() and dialog.encoding_combo.count() > 2
+    assert dialog.encoding_combo.currentIndex() == -1
 
     qtbot.mouseClick(buttons["cp1252"], Qt.MouseButton.LeftButton)
     wait_for_preview(qtbot, dialog)
@@ -254,6 +277,7 @@ def test_an_unreadable_file_is_explained_and_not_importable(open_dialog, tmp_pat
     assert dialog.stage is Stage.UNREADABLE
     assert "the file is empty" in dialog.message.text()
     assert not dialog.import_button.isEnabled()
+    assert dialog.encoding_combo.placeholderText() == "–"  # not "detecting…" for ever
 
 
 def test_an_excel_workbook_is_previewed_without_text_options(open_dialog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -344,6 +368,60 @@ def test_import_stores_documents_labels_and_metadata(qtbot, open_dialog, tmp_pat
     assert labels["r1"] == ("politiek", "train")
     assert labels["r5"] == ("politiek", "eval")
     assert meta_by_id(project)["r2"] == {"datum": "2024-03-03"}
+
+
+def _two_sheets(path: Path) -> Path:
+    """A workbook as a team keeps it: notes on the first sheet, the texts on the second,
+    with a formula that openpyxl stored without a value in a column nobody imports."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Toelichting"
+    notes.append(["opmerking"])
+    notes.append(["Codeerinstructie zie tabblad Data"])
+    data = book.create_sheet("Data")
+    data.append(["id", "tekst", "lengte"])
+    data.append(["a1", "Het kabinet valt", "=LEN(B2)"])
+    data.append(["a2", "Ajax wint", "=LEN(B3)"])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_sheet_is_chosen_and_imported_despite_formulas_in_other_columns(  # type: ignore[no-untyped-def]
+    qtbot, open_dialog, tmp_path: Path
+) -> None:
+    dialog = open_dialog(_two_sheets(tmp_path / "studie.xlsx"))
+    assert dialog.sheet_combo.isVisibleTo(dialog)
+    assert [dialog.sheet_combo.itemText(i) for i in range(2)] == ["Toelichting", "Data"]
+    assert dialog.table.header_texts() == ["opmerking"]  # not a known name for texts
+
+    choose(dialog.sheet_combo, "Data")
+    wait_for_preview(qtbot, dialog)
+    assert dialog.stage is Stage.READY  # the formula column does not stop the preview
+    assert dialog.table.column_count() == 3
+    assert dialog.columns.text_combo.currentText() == "tekst"
+    meta = dialog.columns.meta_list.findItems("lengte", Qt.MatchFlag.MatchExactly)[0]
+    meta.setCheckState(Qt.CheckState.Unchecked)
+    with qtbot.waitSignal(dialog.imported, timeout=WAIT_MS) as imported:
+        dialog.start_import()
+    assert imported.args[0].details["sheet"] == "Data"
+    assert texts_by_id(dialog.context.project) == {"a1": "Het kabinet valt", "a2": "Ajax wint"}
+
+
+def test_a_formula_without_value_in_a_chosen_column_is_refused_at_import(  # type: ignore[no-untyped-def]
+    qtbot, open_dialog, tmp_path: Path
+) -> None:
+    dialog = open_dialog(_two_sheets(tmp_path / "studie.xlsx"))
+    choose(dialog.sheet_combo, "Data")
+    wait_for_preview(qtbot, dialog)
+    meta = dialog.columns.meta_list.findItems("lengte", Qt.MatchFlag.MatchExactly)[0]
+    meta.setCheckState(Qt.CheckState.Checked)
+    dialog.start_import()
+    wait_for_import(qtbot, dialog)
+    assert dialog.stage is Stage.FAILED
+    assert "cell C2 holds a formula without a saved value" in dialog.message.text()
+    assert texts_by_id(dialog.context.project) == {}
 
 
 def test_a_bad_row_is_named_and_nothing_is_imported(qtbot, open_dialog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

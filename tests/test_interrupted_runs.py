@@ -140,6 +140,7 @@ def test_a_killed_training_is_shown_interrupted_then_cleaned_up_by_the_next(
     text = labelloop("info", path, env=stale)
     assert "#1 baseline interrupted" in text
     assert "Interrupted: its process stopped without finishing" in text
+    assert "the next training run removes what it left" in text
     assert read(path, "SELECT status FROM model_runs") == [("running",)]  # info only reads
 
     # The next training run marks it, removes its predictions and folder, and finishes.
@@ -153,6 +154,11 @@ def test_a_killed_training_is_shown_interrupted_then_cleaned_up_by_the_next(
     assert (folder / "run-2").is_dir()
     # An interrupted run is finished at its last sign of life.
     assert read(path, "SELECT finished_at FROM model_runs WHERE id = 1") == [(last,)]
+    # And info no longer promises a clean-up that has happened.
+    text = labelloop("info", path, env=stale)
+    assert "what it left has been removed" in text
+    assert "the next training run removes" not in text
+    assert json.loads(labelloop("info", path, "--json"))["runs"][0]["cleaned_up"] is True
 
 
 def test_a_job_whose_run_was_taken_for_interrupted_writes_nothing_more(

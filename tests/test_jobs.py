@@ -30,7 +30,7 @@ def test_an_eta_the_job_gives_itself_is_kept() -> None:
 
 def test_download_progress_reports_bytes_and_honours_cancel() -> None:
     pytest.importorskip("transformers")
-    from core.models.transformer import download_progress
+    from core.models.hub import download_progress
 
     seen: list[Progress] = []
     cancel = [False]

@@ -307,6 +307,14 @@ def test_an_empty_queue_refills_when_documents_arrive(corpus: Project) -> None:
     assert session.refill().document.id == 7
 
 
+@pytest.mark.parametrize("queue", ["random", "file-order", "evaluation", "uncertain"])
+def test_a_new_project_without_documents_says_to_import_them(project: Project, queue: str) -> None:
+    state = LabellingSession(project, "anna", make_queue(queue)).start()
+    assert state.document is None
+    assert state.message.startswith("No documents yet: File ▸ Import documents…")
+    assert "labelled" not in state.message
+
+
 def _hold_write_lock(project: Project) -> sqlite3.Connection:
     """Another program's write transaction: it holds the project's write lock."""
     holder = sqlite3.connect(project.path, isolation_level=None, check_same_thread=False)

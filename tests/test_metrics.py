@@ -12,9 +12,11 @@ from core.evaluation.metrics import (
     Evaluation,
     MetricsError,
     _scores,
+    confusion,
     describe_metric,
     estimate_prevalence,
     evaluate,
+    macro_f1,
     mcnemar,
 )
 
@@ -131,6 +133,25 @@ def test_a_class_absent_and_never_predicted_is_left_out_of_macro_f1() -> None:
     assert e.macro_f1["value"] == pytest.approx((6 / 7 + 4 / 5) / 2)
     assert any("No evaluation documents are 'c'" in w for w in e.warnings)
     assert any("macro-F1 averages the other categories" in w for w in e.warnings)
+
+
+def test_cross_validation_and_early_stopping_score_macro_f1_as_the_evaluate_page() -> None:
+    """The baseline's folds and BERT's validation split score with :func:`macro_f1`: a
+    category neither present nor predicted (a class with too few labels for the
+    validation split) is left out, as on the Evaluate page, not counted as 0."""
+    truth = np.array([0] * 30 + [1] * 30)
+    predicted = np.array([0] * 30 + [1] * 20 + [0] * 10)
+    cm = confusion(truth, predicted, 3)  # category 2: no documents, never predicted
+
+    assert cm.tolist() == [[30, 0, 0], [10, 20, 0], [0, 0, 0]]
+    page = evaluate(["a"] * 30 + ["b"] * 30, ["a"] * 30 + ["b"] * 20 + ["a"] * 10, CLASSES)
+    assert float(macro_f1(cm)) == pytest.approx(page.macro_f1["value"])
+    assert float(macro_f1(cm)) == pytest.approx((6 / 7 + 4 / 5) / 2)
+    # A stack of matrices (bootstrap resamples) gives one value each; NaN where no
+    # category has an F1 at all.
+    values = macro_f1(np.stack([cm, np.zeros((3, 3))]))
+    assert values[0] == pytest.approx((6 / 7 + 4 / 5) / 2)
+    assert np.isnan(values[1])
 
 
 def test_warnings_for_small_classes_and_a_small_sample() -> None:

@@ -33,8 +33,8 @@ def other(project_path: Path, project: Project) -> Iterator[Project]:
 
 
 def test_nothing_is_reported_while_nothing_changes(probe: ChangeProbe) -> None:
-    assert probe.poll() == set()
-    assert probe.poll() == set()
+    assert probe.poll() == Change.NONE
+    assert probe.poll() == Change.NONE
 
 
 def test_a_commit_by_another_program_is_reported_by_what_it_changed(
@@ -42,18 +42,18 @@ def test_a_commit_by_another_program_is_reported_by_what_it_changed(
 ) -> None:
     with other.write() as session:
         session.add(Document(id=2, external_id="n2", text="Ajax wint", content_hash="2"))
-    assert probe.poll() == {Change.DOCUMENTS}
+    assert probe.poll() == Change.DOCUMENTS
     set_label(other, 2, 1, "bert")
-    assert probe.poll() == {Change.LABELS}
+    assert probe.poll() == Change.LABELS
     codebook.add_category(other, "sport")
-    assert probe.poll() == {Change.CODEBOOK}
+    assert probe.poll() == Change.CODEBOOK
     with other.write() as session:
         session.add(ModelRun(kind="baseline", status="running"))
-    assert probe.poll() == {Change.RUNS}
+    assert probe.poll() == Change.RUNS
     with other.write() as session:
         session.get_one(ModelRun, 1).status = "finished"
-    assert probe.poll() == {Change.RUNS}
-    assert probe.poll() == set()
+    assert probe.poll() == Change.RUNS
+    assert probe.poll() == Change.NONE
 
 
 def test_a_commit_that_changes_nothing_a_view_shows_is_not_reported(
@@ -61,7 +61,7 @@ def test_a_commit_that_changes_nothing_a_view_shows_is_not_reported(
 ) -> None:
     with other.write() as session:
         session.add(ProjectInfo(key="heartbeat", value="1"))
-    assert probe.poll() == set()
+    assert probe.poll() == Change.NONE
 
 
 def test_a_change_the_window_announced_itself_is_not_reported_again(
@@ -69,9 +69,20 @@ def test_a_change_the_window_announced_itself_is_not_reported_again(
 ) -> None:
     set_label(project, 1, 1, "anna")
     probe.announced(Change.LABELS)
-    assert probe.poll() == set()
+    assert probe.poll() == Change.NONE
     set_label(project, 1, 1, "bert")  # after the announcement: reported
-    assert probe.poll() == {Change.LABELS}
+    assert probe.poll() == Change.LABELS
+
+
+def test_changes_announced_together_are_all_left_out_of_the_next_poll(
+    probe: ChangeProbe, project: Project
+) -> None:
+    with project.write() as session:  # an import with a label column
+        session.add(Document(id=2, external_id="n2", text="Ajax wint", content_hash="2"))
+    set_label(project, 2, 1, "anna")
+    codebook.add_category(project, "sport")
+    probe.announced(Change.DOCUMENTS | Change.LABELS)
+    assert probe.poll() == Change.CODEBOOK  # the one nobody announced
 
 
 def test_a_poll_reads_only_the_version_when_nothing_changed(probe: ChangeProbe) -> None:

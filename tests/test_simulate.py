@@ -13,11 +13,15 @@ from topic_corpus import COMMON_WORDS, TOPIC_WORDS
 
 import core.simulation.runner as simulate_module
 from core.errors import Cancelled
-from core.simulation.runner import SimulationError, read_labelled_file, simulate
+from core.simulation.runner import SimulationError, SimulationPlan, read_labelled_file, simulate
 from core.training.active_learning import select as real_select
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {"seeds": 2, "initial": 20, "step": 20, "max_labels": 120, "test_size": 0.25}
+
+
+def plan(**settings) -> SimulationPlan:  # type: ignore[no-untyped-def]
+    return SimulationPlan(**{**SETTINGS, **settings})
 
 
 def corpus(n: int = 600, seed: int = 7) -> tuple[list[str], list[str]]:
@@ -48,7 +52,7 @@ def data() -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="module")
 def result(data):  # type: ignore[no-untyped-def]
     texts, labels = data
-    return simulate(texts, labels, strategies=("random", "margin"), **SETTINGS)
+    return simulate(texts, labels, plan(strategies=("random", "margin")))
 
 
 def test_curves_have_one_point_per_strategy_seed_and_step(result) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +87,7 @@ def test_curves_have_one_point_per_strategy_seed_and_step(result) -> None:  # ty
 
 def test_same_seed_gives_the_same_curve(data, result) -> None:  # type: ignore[no-untyped-def]
     texts, labels = data
-    again = simulate(texts, labels, strategies=("margin",), **{**SETTINGS, "seeds": [1]})
+    again = simulate(texts, labels, plan(strategies=("margin",), seeds=(1,)))
     assert again.curve("margin", 1) == result.curve("margin", 1)
 
 
@@ -107,12 +111,7 @@ def test_the_test_set_is_never_selected(data, monkeypatch) -> None:  # type: ign
 
     monkeypatch.setattr(simulate_module, "_stratified_test", spy_test)
     monkeypatch.setattr(simulate_module, "select", spy_select)
-    simulate(
-        texts,
-        labels,
-        strategies=("least-confidence", "class-balanced"),
-        **{**SETTINGS, "seeds": 1},
-    )
+    simulate(texts, labels, plan(strategies=("least-confidence", "class-balanced"), seeds=1))
     assert len(chosen) == 2 * 100
     assert test_sets[0].isdisjoint(chosen)
     # Stratified: 150 of 600, 50 per category.
@@ -136,10 +135,9 @@ def test_progress_and_cancel(data) -> None:  # type: ignore[no-untyped-def]
         simulate(
             texts,
             labels,
-            strategies=("random",),
+            plan(strategies=("random",)),
             progress=seen.append,
             should_cancel=lambda: len(seen) >= 3,
-            **SETTINGS,
         )
     assert len(seen) == 3
     assert "random, seed 0" in seen[0].message
@@ -148,11 +146,11 @@ def test_progress_and_cancel(data) -> None:  # type: ignore[no-untyped-def]
 def test_bad_settings_are_one_clear_error(data) -> None:  # type: ignore[no-untyped-def]
     texts, labels = data
     with pytest.raises(SimulationError, match=r"Known strategies: .*entropy"):
-        simulate(texts, labels, strategies=("nope",), **SETTINGS)
+        simulate(texts, labels, plan(strategies=("nope",)))
     with pytest.raises(SimulationError, match="test set"):
-        simulate(texts, labels, **{**SETTINGS, "test_size": 600})
+        simulate(texts, labels, plan(test_size=600))
     with pytest.raises(SimulationError, match="two categories"):
-        simulate(texts, ["a"] * len(texts), **SETTINGS)
+        simulate(texts, ["a"] * len(texts), plan())
 
 
 def write_corpus(tmp_path: Path, data) -> Path:  # type: ignore[no-untyped-def]
@@ -214,3 +212,26 @@ def test_cli_unknown_strategy_and_column_exit_1_with_one_line(tmp_path: Path, da
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
     assert "Columns: 'id', 'body', 'topic'" in done.stderr
+
+
+def test_the_command_line_runs_the_plans_defaults(  # type: ignore[no-untyped-def]
+    tmp_path: Path, data, monkeypatch, capsys
+) -> None:
+    """`labelloop simulate` without settings runs :class:`SimulationPlan`'s defaults, the
+    same the window's dialog opens with."""
+    from cli.commands import main
+
+    plans: list[SimulationPlan] = []
+
+    def record(path, text_col, label_col, plan, **options):  # type: ignore[no-untyped-def]
+        plans.append(plan)
+        raise SimulationError("recorded")
+
+    monkeypatch.setattr(simulate_module, "simulate_file", record)
+    path = write_corpus(tmp_path, data)
+    assert main(["simulate", str(path), "--text-col", "body", "--label-col", "topic"]) == 1
+    assert plans == [SimulationPlan()]
+    assert plans[0].seeds == 5 and plans[0].strategies == ("random", "margin")
+    main(["simulate", str(path), "--text-col", "body", "--label-col", "topic", "--seeds", "2"])
+    assert plans[1] == SimulationPlan(seeds=2)
+    assert "recorded" in capsys.readouterr().err

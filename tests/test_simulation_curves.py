@@ -10,7 +10,7 @@ from topic_corpus import topic_texts
 
 from core.errors import LabelLoopError
 from core.simulation.curves import CurvesFileError, read_curves_csv, summarise_curves
-from core.simulation.runner import SimulationResult, simulate
+from core.simulation.runner import SimulationPlan, SimulationResult, simulate
 
 HEADER = "strategy,seed,labels,macro_f1\n"
 
@@ -18,16 +18,10 @@ HEADER = "strategy,seed,labels,macro_f1\n"
 @pytest.fixture(scope="module")
 def result() -> SimulationResult:
     texts, labels = topic_texts()
-    return simulate(
-        texts,
-        labels,
-        strategies=("random", "margin"),
-        seeds=2,
-        initial=20,
-        step=20,
-        max_labels=80,
-        test_size=60,
+    plan = SimulationPlan(
+        strategies=("random", "margin"), seeds=2, initial=20, step=20, max_labels=80, test_size=60
     )
+    return simulate(texts, labels, plan)
 
 
 def test_a_written_curves_file_reads_back_the_same_points(

@@ -9,6 +9,7 @@ from matplotlib.collections import PathCollection
 from topic_corpus import write_labelled_csv
 
 from core.simulation.curves import read_curves_csv
+from core.simulation.plan import SimulationPlan
 from desktop_app.simulation import dialog as simulation_dialog
 from desktop_app.simulation.dialog import SimulationDialog
 from desktop_app.worker import live_jobs
@@ -59,6 +60,20 @@ def plotted(dialog) -> list[str]:  # type: ignore[no-untyped-def]
     """The labels of the chart's lines (strategies, then the target)."""
     (ax,) = dialog.figure.axes
     return [line.get_label() for line in ax.get_lines()]
+
+
+def test_the_form_opens_on_the_command_lines_defaults(  # type: ignore[no-untyped-def]
+    dialog, qtbot, choose, tmp_path: Path
+) -> None:
+    choose_file(dialog, qtbot, choose, write_labelled_csv(tmp_path / "labelled.csv"))
+
+    settings = dialog.settings()
+
+    assert settings.plan == SimulationPlan()  # what `labelloop simulate` runs by default
+    assert dialog.seeds_spin.value() == 5
+    assert dialog.chosen_strategies() == ["random", "margin"]
+    dialog.seeds_spin.setValue(2)  # fewer seeds are a choice, not the default
+    assert dialog.settings().plan == SimulationPlan(seeds=2)
 
 
 def test_run_draws_curves_summarises_and_saves_them(  # type: ignore[no-untyped-def]

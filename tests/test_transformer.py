@@ -15,8 +15,8 @@ tokenizers = pytest.importorskip("tokenizers")
 from tiny_bert import sentences  # noqa: E402
 
 from core.errors import Cancelled, LabelLoopError  # noqa: E402
+from core.models import hub, make_classifier  # noqa: E402
 from core.models import transformer as tm  # noqa: E402
-from core.models.base import make_classifier  # noqa: E402
 from core.models.transformer import TransformerClassifier, TransformerConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -152,27 +152,29 @@ def test_without_a_network_the_error_comes_within_seconds(monkeypatch, tmp_path:
 
 def no_downloads(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     """Record (and refuse) every attempt to download a model from the hub."""
-    import core.models.transformer as transformer
-
     calls: list[str] = []
 
     def download(model_name: str, reporter: object) -> None:
         calls.append(model_name)
         raise AssertionError("tried to download")
 
-    monkeypatch.setattr(transformer, "_download", download)
+    monkeypatch.setattr(hub, "_download", download)
     return calls
 
 
 def test_oom_halves_the_batch_and_notes_it(tiny_bert: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     raised = []
+    steps = []
+    real_step = tm.training_step
 
-    def fail_once(step: int) -> None:
+    def fail_once(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        steps.append(len(steps))
         if not raised:
-            raised.append(step)
+            raised.append(steps[-1])
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (test)")
+        real_step(*args, **kwargs)
 
-    monkeypatch.setattr(tm, "_fault_injection", fail_once)
+    monkeypatch.setattr(tm, "training_step", fail_once)
     texts, labels = sentences(30, seed=1)
     report = TransformerClassifier(config(tiny_bert, epochs=1, batch_size=8)).fit(texts, labels)
     assert raised == [0]
@@ -227,7 +229,7 @@ def test_early_stopping_restores_the_best_epochs_weights(tiny_bert: Path, monkey
     """Validation macro-F1 0.5, 0.9, 0.6, 0.4: training stops after epoch 4 (patience 2)
     and the model keeps the weights it had after epoch 2, not the last ones."""
     scores = iter([0.5, 0.9, 0.6, 0.4, 0.3])
-    monkeypatch.setattr(tm, "_macro_f1", lambda *args: next(scores))
+    monkeypatch.setattr(tm, "macro_f1", lambda *args: next(scores))
     snapshots: list[dict[str, object]] = []
     validate = TransformerClassifier._predict_ids
 
@@ -265,7 +267,7 @@ def test_a_model_without_safetensors_is_refused_not_unpickled(
     torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
     (folder / "model.safetensors").unlink()
     with pytest.raises(LabelLoopError, match="no weights in the safetensors format"):
-        tm.load_pretrained(str(folder), 3)
+        hub.load_pretrained(str(folder), 3)
 
 
 @pytest.mark.parametrize("stage", ["fit", "predict"])

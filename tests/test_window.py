@@ -173,12 +173,7 @@ def test_documents_imported_by_the_cli_in_another_process_show_in_the_annotate_h
     assert "0 of 2 documents labelled" in annotate.progress_label.text()
     source = tmp_path / "meer.csv"
     source.write_text("id,text,label\nm1,Kabinet valt weer,politiek\nm2,Ajax verliest,\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "import", str(project_path),
-         str(source), "--text-col", "text", "--id-col", "id", "--label-col", "label"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    import_with_the_cli(project_path, source)
     # No user action: the window notices the other program's commit by itself.
     qtbot.waitUntil(
         lambda: "1 of 4 documents labelled" in annotate.progress_label.text(), timeout=10_000
@@ -200,3 +195,62 @@ def test_labels_given_by_another_coder_elsewhere_show_in_the_annotate_header(
     qtbot.waitUntil(
         lambda: "1 of 2 documents labelled" in annotate.progress_label.text(), timeout=10_000
     )
+
+
+# -- "1 of 0 documents labelled": the header follows imports into an empty project ------
+
+IMPORTED = "id,text,label\nm1,Kabinet valt weer,politiek\nm2,Ajax verliest,\n"
+
+
+def test_an_import_with_the_dialog_shows_its_documents_in_the_annotate_header(
+    window, qtbot, project_path: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.import_wizard import ImportDialog, Stage
+
+    window.open_project(project_path, create=True)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    assert "0 of 0 documents labelled" in annotate.progress_label.text()
+    # Only the import job's own announcement may tell the view: no polling for others.
+    window.context.stop_watching()
+    source = tmp_path / "meer.csv"
+    source.write_text(IMPORTED)
+    window.ask_import(source)
+    dialog = window.findChild(ImportDialog)
+    qtbot.waitUntil(lambda: dialog.stage is Stage.READY, timeout=10_000)
+    assert dialog.columns.label_combo.currentData() == "label"
+    dialog.start_import()
+    qtbot.waitUntil(
+        lambda: "1 of 2 documents labelled" in annotate.progress_label.text(), timeout=10_000
+    )
+    assert annotate.view_state is ViewState.READY  # the empty queue filled
+    # The category the labels brought along has its button, with its one label.
+    assert [b.text() for b in annotate.categories.buttons.values()] == ["[1]  politiek   ·  1"]
+    dialog.close()
+
+
+def test_an_import_by_the_cli_into_an_empty_project_shows_in_the_annotate_header(
+    window, qtbot, project_path: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    Project.open(project_path, create=True).close()
+    window.open_project(project_path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    assert "0 of 0 documents labelled" in annotate.progress_label.text()
+    source = tmp_path / "meer.csv"
+    source.write_text(IMPORTED)
+    import_with_the_cli(project_path, source)
+    qtbot.waitUntil(
+        lambda: "1 of 2 documents labelled" in annotate.progress_label.text(), timeout=10_000
+    )
+    assert annotate.view_state is ViewState.READY
+
+
+def import_with_the_cli(project_path: Path, source: Path) -> None:
+    """Import ``source`` as another program would: the command line, in its own process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "import", str(project_path),
+         str(source), "--text-col", "text", "--id-col", "id", "--label-col", "label"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr

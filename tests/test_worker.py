@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QCoreApplication, QThread
 
 from core.errors import Cancelled
 from core.jobs import Progress, ProgressReporter
@@ -83,3 +83,66 @@ def _in_gui_thread() -> bool:
     from PySide6.QtWidgets import QApplication
 
     return QThread.currentThread() is QApplication.instance().thread()
+
+
+def test_progress_is_coalesced_the_newest_winning_and_the_last_never_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+    shown: list[float] = []
+    outcome: list[str] = []
+    handle = runner.run("count", counting_job(1000))
+    handle.progress.connect(lambda p: shown.append(p.done))
+    handle.returned.connect(lambda result: outcome.append(result))
+    # All 1,000 reports are queued before the GUI thread looks at any of them, and
+    # delivered in one go: no interval ends between them, whatever the machine's speed.
+    assert handle.wait(10_000)
+    QCoreApplication.sendPostedEvents(handle)
+    assert shown == [1, 1000]  # the first at once; the newest when the job ends
+    assert outcome == ["done"]
+    qtbot.waitUntil(lambda: not runner.running())
+
+
+def test_a_job_that_takes_partial_hands_over_pieces_before_its_result(qtbot) -> None:  # type: ignore[no-untyped-def]
+    def job(progress, should_cancel, partial):  # type: ignore[no-untyped-def]
+        partial("baseline")
+        partial("bert")
+        return ["baseline", "bert"]
+
+    seen: list[tuple[str, object, bool]] = []
+    handle = JobRunner().run("train", job)
+    handle.partial.connect(lambda piece: seen.append(("partial", piece, _in_gui_thread())))
+    handle.returned.connect(lambda result: seen.append(("returned", result, _in_gui_thread())))
+    qtbot.waitUntil(lambda: not handle.is_running(), timeout=5000)
+    assert seen == [
+        ("partial", "baseline", True),
+        ("partial", "bert", True),
+        ("returned", ["baseline", "bert"], True),
+    ]
+
+
+def test_run_latest_cancels_the_job_it_replaces_and_drops_what_it_reports(qtbot) -> None:  # type: ignore[no-untyped-def]
+    release = threading.Event()
+
+    def old(progress, should_cancel):  # type: ignore[no-untyped-def]
+        release.wait(10)  # a query that cannot stop midway
+        progress(Progress(1, 1, "old"))
+        return "old"
+
+    runner = JobRunner()
+    first = runner.run_latest("filter", "filter a", old)
+    second = runner.run_latest("filter", "filter ab", lambda progress, should_cancel: "new")
+    other = runner.run_latest("details", "details", lambda progress, should_cancel: "other")
+    seen: list[tuple[str, object]] = []
+    first.progress.connect(lambda p: seen.append(("old progress", p.message)))
+    first.returned.connect(lambda result: seen.append(("old returned", result)))
+    first.cancelled.connect(lambda: seen.append(("old cancelled", None)))
+    second.returned.connect(lambda result: seen.append(("new returned", result)))
+    other.returned.connect(lambda result: seen.append(("other returned", result)))
+    assert first.cancel_requested and not second.cancel_requested
+    qtbot.waitUntil(lambda: ("new returned", "new") in seen, timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: not runner.running(), timeout=5000)
+    assert sorted(seen) == [
+        ("new returned", "new"),
+        ("old cancelled", None),  # its work was done, but a newer filter took its place
+        ("other returned", "other"),  # another key: not replaced
+    ]

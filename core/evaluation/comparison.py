@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import select
 
 from core.errors import LabelLoopError
-from core.evaluation.metrics import Evaluation, McNemarResult, evaluate, mcnemar
+from core.evaluation.metrics import Evaluation, McNemarResult, evaluate, macro_f1, mcnemar
 from core.evaluation.reports import model_name
 from core.store.project import Project
 from core.store.schema import ModelRun, Prediction
@@ -168,15 +168,15 @@ def paired_macro_f1_difference(
     rng = np.random.default_rng([seed, 7])
     weights = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
 
-    def macro_f1(pred: np.ndarray) -> tuple[float, np.ndarray]:
+    def scores(pred: np.ndarray) -> tuple[float, np.ndarray]:
         cells = np.zeros((n, k * k))
         cells[np.arange(n), true * k + pred] = 1
-        observed = cells.sum(axis=0).reshape(1, k, k)
+        observed = cells.sum(axis=0).reshape(k, k)
         boot = (weights @ cells).reshape(n_boot, k, k)
-        return _macro_f1(observed)[0], _macro_f1(boot)
+        return float(macro_f1(observed)), macro_f1(boot)
 
-    value_a, boot_a = macro_f1(a)
-    value_b, boot_b = macro_f1(b)
+    value_a, boot_a = scores(a)
+    value_b, boot_b = scores(b)
     delta = boot_b - boot_a
     delta = delta[np.isfinite(delta)]
     low, high = np.quantile(delta, [0.025, 0.975]) if len(delta) else (np.nan, np.nan)
@@ -185,20 +185,6 @@ def paired_macro_f1_difference(
         "low": float(low) if np.isfinite(low) else None,
         "high": float(high) if np.isfinite(high) else None,
     }
-
-
-def _macro_f1(cm: np.ndarray) -> np.ndarray:
-    """Macro-F1 of each confusion matrix in a ``(m, k, k)`` stack (rows true).
-
-    Categories absent from both the truth and the predictions of a matrix are left out of
-    its mean, as in :func:`core.evaluation.metrics.evaluate`."""
-    tp = np.diagonal(cm, axis1=1, axis2=2)
-    predicted = cm.sum(axis=1)
-    actual = cm.sum(axis=2)
-    denominator = predicted + actual
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(denominator > 0, 2 * tp / denominator, np.nan)
-    return np.nanmean(f1, axis=1)
 
 
 def _predictions(project: Project, run_id: int, truth: dict[int, str]) -> dict[int, str]:

@@ -14,7 +14,9 @@ neither present nor predicted. Bootstrap resamples follow the same rule: a resam
 which a metric is undefined is left out of that metric's interval (scikit-learn's
 ``zero_division=0`` would instead count it as 0 and drag the interval of a rarely
 predicted category towards 0); macro-F1 averages the categories whose F1 is defined, in
-each resample as in the point estimate.
+each resample as in the point estimate. :func:`macro_f1` is LabelLoop's one macro-F1: the
+side-by-side comparison, the baseline's cross-validation and the transformer's early
+stopping score with it too.
 
 Resampling documents is done without materialising the resamples: every metric depends on
 the documents only through the confusion matrix, and drawing ``n`` documents with
@@ -32,7 +34,6 @@ from typing import Any, TypedDict
 
 import numpy as np
 from scipy import optimize, stats
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from core.errors import LabelLoopError
 from core.wording import plural, verb
@@ -159,15 +160,10 @@ def evaluate(
     _check_boot(n_boot, confidence)
     named = _names(classes, names)
 
-    k = len(classes)
-    cm = confusion_matrix(true, pred, labels=np.arange(k))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        true, pred, labels=np.arange(k), zero_division=np.nan
-    )
-    f1_defined = ~np.isnan(f1)
-    macro_f1 = float(f1[f1_defined].mean()) if f1_defined.any() else math.nan
-    weighted_f1 = float(np.nansum(f1 * support) / n)
-    accuracy = float(np.trace(cm) / n)
+    cm = confusion(true, pred, len(classes))
+    point = _scores(cm)
+    precision, recall, f1 = point["precision"], point["recall"], point["f1"]
+    support = cm.sum(axis=1)
 
     boot = _bootstrap_scores(cm, n_boot, seed)
     quantiles = ((1 - confidence) / 2, (1 + confidence) / 2)
@@ -192,9 +188,9 @@ def evaluate(
         n=n,
         classes=classes,
         per_class=per_class,
-        macro_f1=metric(macro_f1, "macro_f1"),
-        weighted_f1=metric(weighted_f1, "weighted_f1"),
-        accuracy=metric(accuracy, "accuracy"),
+        macro_f1=metric(point["macro_f1"], "macro_f1"),
+        weighted_f1=metric(point["weighted_f1"], "weighted_f1"),
+        accuracy=metric(point["accuracy"], "accuracy"),
         confusion=cm.tolist(),
         warnings=_evaluation_warnings(n, classes, named, cm, boot, precision, recall),
         confidence=confidence,
@@ -209,6 +205,34 @@ def _names(classes: list[str], names: Mapping[str, str] | None) -> dict[str, str
     return {c: (names or {}).get(c, c) for c in classes}
 
 
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """The confusion matrix of class codes ``0 … n_classes − 1``: ``cm[i, j]`` counts the
+    documents of class ``i`` predicted as ``j``."""
+    cells = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
+    return cells.reshape(n_classes, n_classes)
+
+
+def macro_f1(cm: np.ndarray) -> np.ndarray:
+    """Macro-F1 of confusion matrices of shape ``(..., k, k)`` (rows true), as the Evaluate
+    page reports it: the mean F1 of the categories whose F1 is defined (present or
+    predicted); NaN where none is. A single ``(k, k)`` matrix gives a 0-d array."""
+    return _mean_of_defined(_f1(np.asarray(cm, dtype=float)))
+
+
+def _f1(cm: np.ndarray) -> np.ndarray:
+    """Per-category ``2·TP / (2·TP + FP + FN)``; NaN for a category neither present nor
+    predicted."""
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    denominator = cm.sum(axis=-2) + cm.sum(axis=-1)  # (TP + FP) + (TP + FN)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, 2 * tp / denominator, np.nan)
+
+
+def _mean_of_defined(f1: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nansum(f1, axis=-1) / (~np.isnan(f1)).sum(axis=-1)  # NaN if none defined
+
+
 def _scores(cm: np.ndarray) -> dict[str, np.ndarray]:
     """Every metric from confusion matrices of shape ``(..., k, k)``; NaN where undefined."""
     cm = np.asarray(cm, dtype=float)
@@ -216,20 +240,17 @@ def _scores(cm: np.ndarray) -> dict[str, np.ndarray]:
     predicted = cm.sum(axis=-2)  # column sums: TP + FP
     support = cm.sum(axis=-1)  # row sums: TP + FN
     n = support.sum(axis=-1)
+    f1 = _f1(cm)
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(predicted > 0, tp / predicted, np.nan)
         recall = np.where(support > 0, tp / support, np.nan)
-        denominator = predicted + support  # 2·TP + FP + FN
-        f1 = np.where(denominator > 0, 2 * tp / denominator, np.nan)
-        defined = ~np.isnan(f1)
-        macro_f1 = np.nansum(f1, axis=-1) / defined.sum(axis=-1)  # NaN if none defined
         weighted_f1 = np.nansum(f1 * support, axis=-1) / n  # F1 is defined wherever support > 0
         accuracy = tp.sum(axis=-1) / n
     return {
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "macro_f1": macro_f1,
+        "macro_f1": _mean_of_defined(f1),
         "weighted_f1": weighted_f1,
         "accuracy": accuracy,
     }
@@ -383,8 +404,7 @@ def estimate_prevalence(
 
     true, pred = _paired_codes(eval_true, eval_pred, classes)
     _check_boot(n_boot, confidence)
-    k = len(classes)
-    cm = confusion_matrix(true, pred, labels=np.arange(k))
+    cm = confusion(true, pred, len(classes))
     adjusted = _adjusted_shares(cm, q)
 
     low = high = None

@@ -46,7 +46,8 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
     evaluation = metrics.get("evaluation")
     if not evaluation:
         lines.append(
-            "No evaluation sample labelled yet: draw one and label it to measure the model."
+            "No evaluation sample labelled yet: draw one (Draw evaluation sample… in the window, "
+            "or labelloop sample PROJECT) and label it to measure the model."
         )
         return "\n".join(lines)
     lines.append(
@@ -54,15 +55,20 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
         f"macro-F1 {describe_metric(evaluation['macro_f1'])}, "
         f"accuracy {describe_metric(evaluation['accuracy'])}."
     )
-    width = max(len(names.get(c, c)) for c in evaluation["classes"])
-    lines.append(f"  {'category':<{width}}  {'precision':<17} {'recall':<17} {'F1':<17} n")
+    table = [["category", "precision", "recall", "F1", "n"]]
     for cls in evaluation["classes"]:
         row = evaluation["per_class"][cls]
-        lines.append(
-            f"  {names.get(cls, cls):<{width}}  {describe_metric(row['precision']):<17} "
-            f"{describe_metric(row['recall']):<17} {describe_metric(row['f1']):<17} "
-            f"{row['support']}"
+        table.append(
+            [
+                names.get(cls, cls),
+                describe_metric(row["precision"]),
+                describe_metric(row["recall"]),
+                describe_metric(row["f1"]),
+                f"{row['support']:,}",
+            ]
         )
+    lines += _aligned(table)
+    width = max(len(row[0]) for row in table)
     prevalence = metrics.get("prevalence") or {}
     note = describe_prevalence_note(metrics)
     if note:
@@ -80,6 +86,19 @@ def describe_training(run_id: int, kind: str, metrics: dict[str, Any]) -> str:
             )
     lines.extend(evaluation.get("warnings", []))
     return "\n".join(lines)
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Rows as lines of columns two spaces apart, each as wide as its widest cell (the
+    last, a count, right-aligned), indented by two."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  "
+        + "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False))
+        + "  "
+        + row[-1].rjust(widths[-1])
+        for row in rows
+    ]
 
 
 def describe_prevalence_note(metrics: dict[str, Any]) -> str | None:

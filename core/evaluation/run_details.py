@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.errors import LabelLoopError
-from core.models import CLASSIFIERS, make_classifier
+from core.models import classifier_classes, load_classifier
 from core.store.project import Project
 from core.store.schema import Category, Document, ModelRun, Prediction
 from core.training.data import training_data
@@ -64,12 +64,10 @@ def informative_terms(
     run = _run(project, run_id)
     if not run.artifact_path or not Path(run.artifact_path).exists():
         return {}
-    make_classifier(run.kind)  # imports (registers) the kind
-    kind = CLASSIFIERS[run.kind]
-    if not hasattr(kind, "top_terms"):  # e.g. BERT: no word weights; do not load it at all
-        return {}
-    classifier = kind.load(Path(run.artifact_path))  # type: ignore[attr-defined]
-    top_terms = classifier.top_terms
+    if not hasattr(classifier_classes(run.kind)[0], "top_terms"):
+        return {}  # e.g. BERT: no word weights; do not load it at all
+    classifier = load_classifier(run.kind, Path(run.artifact_path))
+    top_terms = classifier.top_terms  # type: ignore[attr-defined]
     names = _category_names(project)
     return {
         _name(names, cls): pairs

@@ -5,11 +5,8 @@ process leaves the project exactly as it was (SQLite rolls an unfinished transac
 Rows are streamed in chunks, so memory stays flat however large the file is; WAL mode lets
 the window keep reading meanwhile. The full-text index follows through triggers.
 
-New documents are inserted with plain multi-row ``INSERT`` statements on the driver's
-connection rather than SQLAlchemy's ``executemany``, for speed: see
-:meth:`_ChunkWriter._insert_documents` for why that matters so much for the index.
-Documents replaced by a re-import are updated with one statement per chunk for the same
-reason (:meth:`_ChunkWriter._replace_documents`).
+Documents are written in bulk by ``core.store.bulk`` (multi-row statements, for the sake
+of the full-text index: see :meth:`core.store.bulk.DocumentWriter.insert`).
 """
 
 from __future__ import annotations
@@ -17,64 +14,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from core.codebook import ensure_category
 from core.errors import ImportFileError, ProjectError
 from core.ingest.readers import TableReader, as_text, jsonable, list_columns, open_reader
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
+from core.store.bulk import DocumentWriter, import_page_cache
+from core.store.counts import newest_document_id
 from core.store.project import SUFFIX, Project, bump_codebook_version
-from core.store.schema import Annotation, AnnotationEvent, Document, ImportBatch, utcnow
+from core.store.schema import Annotation, AnnotationEvent, ImportBatch, utcnow
+from core.store.upserts import upsert_annotations
 from core.wording import plural
 
 DuplicatePolicy = Literal["skip", "replace", "fail"]
-
-#: SQLite page cache of the import's connection while it imports, in KiB (SQLite's default
-#: is 2 MiB). The unique index on external_id, the index on content_hash (random keys) and
-#: the full-text segments being merged touch pages all over a growing file; with the
-#: default cache SQLite keeps spilling them to the WAL and reading them back. Measured on
-#: 1,000,000 rows (benchmarks/bench_import.py): 64 MiB took the SQLite part from about 31 s
-#: to 27 s; 128 MiB gained nothing more. The previous size is restored after the import.
-IMPORT_CACHE_KIB = 64 * 1024
-
-_DOCUMENT_COLUMNS = ("id", "external_id", "text", "source", "import_id", "meta", "content_hash")
-
-#: What replacing a document changes (``id`` picks the document), and the temporary table
-#: that holds the new values of a chunk meanwhile.
-_REPLACED_COLUMNS = ("id", "text", "source", "import_id", "meta", "content_hash")
-_REPLACING = "temp.labelloop_import_replacing"
-
-
-def _insert_many(
-    cursor: Any, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]], size: int
-) -> None:
-    """Insert ``rows`` (dicts keyed by column) into ``table``, ``size`` rows per
-    multi-row ``INSERT`` statement (see ``_ChunkWriter._insert_documents`` for why).
-    ``meta`` is stored as SQLAlchemy's JSON type writes it: ``json.dumps`` of the value."""
-    placeholders = "(" + ", ".join("?" * len(columns)) + ")"
-    names = ", ".join(columns)
-    meta_at = columns.index("meta")
-    for first in range(0, len(rows), size):
-        part = rows[first : first + size]
-        parameters: list[Any] = []
-        for row in part:
-            values = [row[column] for column in columns]
-            values[meta_at] = json.dumps(values[meta_at]) if values[meta_at] else "{}"
-            parameters += values
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholders] * len(part))}",
-            parameters,
-        )
-
 
 _PURPOSE_WORDS = {
     "": None,
@@ -85,6 +45,10 @@ _PURPOSE_WORDS = {
     "test": "eval",
     "gold": "eval",
 }
+
+
+#: Ids at or above this, read as floating-point numbers, may have lost digits.
+FLOAT_EXACT_DIGITS = 1e15
 
 
 @dataclass(frozen=True)
@@ -124,9 +88,23 @@ class ImportSummary:
     rows_with_replacements: int = 0
     replacements_at: list[str] = field(default_factory=list)
     replaced_what: str = ""
+    #: Rows whose id occurs earlier in this same file (skipped, or with replace: the later
+    #: row kept), and where the first of them are, with their ids. Counted in
+    #: ``skipped_duplicate_id`` too when skipped; ``replaced`` counts only documents that
+    #: were in the project before this import.
+    repeated_in_file: int = 0
+    repeated_at: list[str] = field(default_factory=list)
+    #: Labels written otherwise than their category (another case, or spaces), each with
+    #: the category it was counted as: {"Politiek": "politiek"}.
+    labels_merged: dict[str, str] = field(default_factory=dict)
+
+    #: Set by the import: repeated ids replace (rather than skip) the earlier row.
+    replaced_in_file: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["replaced_in_file"]
+        return data
 
     def describe(self) -> str:
         """The summary in plain words, one fact per line."""
@@ -135,6 +113,8 @@ class ImportSummary:
         ]
         if "encoding_note" in self.details:
             lines.append(f"Encoding: {self.details['encoding_note']}.")
+        if not self.rows_read:
+            lines.append(_NOTHING_TO_READ.get(self.file_format, _NOTHING_TO_READ["csv"]))
         if self.rows_with_replacements:
             count = self.rows_with_replacements
             places = _places(self.replacements_at, count - len(self.replacements_at))
@@ -145,18 +125,43 @@ class ImportSummary:
             )
         if self.replaced:
             lines.append(
-                f"Replaced {plural(self.replaced, 'document')} whose id was already present."
+                f"Replaced {plural(self.replaced, 'document')} whose id was already in the project."
             )
-        if self.skipped_duplicate_id:
+        in_project = self.skipped_duplicate_id - (
+            0 if self.replaced_in_file else self.repeated_in_file
+        )
+        if in_project:
             lines.append(
-                f"Skipped {plural(self.skipped_duplicate_id, 'row')} whose id was already present."
+                f"Skipped {plural(in_project, 'row')} whose id was already in the project."
             )
+        if self.repeated_in_file:
+            count = self.repeated_in_file
+            places = _places(self.repeated_at, count - len(self.repeated_at))
+            if self.file_format in ("csv", "tsv", "excel"):
+                places += "; row 1 is the header"
+            if self.replaced_in_file:
+                lines.append(
+                    f"{plural(count, 'row')} repeated an id from earlier in this file; the "
+                    f"last row with each id was kept: {places}."
+                )
+            else:
+                lines.append(
+                    f"Skipped {plural(count, 'row')} whose id occurs earlier in this file (the "
+                    f"first row with each id was kept): {places}."
+                )
         if self.skipped_empty_text:
             lines.append(f"Skipped {plural(self.skipped_empty_text, 'row')} with empty text.")
         if self.labels_imported:
             lines.append(f"Imported {plural(self.labels_imported, 'label')}.")
         if self.categories_created:
             lines.append("New categories: " + ", ".join(self.categories_created) + ".")
+        if self.labels_merged:
+            pairs = [f"'{label}' as '{name}'" for label, name in self.labels_merged.items()]
+            lines.append(
+                "Labels counted as a category written otherwise (capitals, spaces) or merged "
+                "into another: " + ", ".join(pairs) + ". Rename the category afterwards "
+                "if you prefer another spelling."
+            )
         if self.purpose_without_label:
             lines.append(
                 f"Ignored the purpose of {plural(self.purpose_without_label, 'row')} "
@@ -167,6 +172,18 @@ class ImportSummary:
 
 #: Places the summary names where invalid bytes or characters were replaced.
 REPLACEMENTS_LISTED = 10
+#: What the summary says when a file held nothing to import, by format.
+_NOTHING_TO_READ = {
+    "csv": "The file holds no rows below its header: nothing to import.",
+    "excel": "The sheet holds no rows below its header: nothing to import.",
+    "jsonl": "The file holds no records: nothing to import.",
+    "parquet": "The file holds no rows: nothing to import.",
+    "txt-folder": "The folder holds no .txt files: nothing to import.",
+}
+_NOTHING_TO_READ["tsv"] = _NOTHING_TO_READ["csv"]
+
+#: Label spellings the summary names that were counted as an existing category.
+LABELS_MERGED_LISTED = 20
 _HEADER_NOTE = " (row 1 is the header)"
 
 
@@ -213,7 +230,7 @@ def import_file(
     wanted = _check_columns(reader, options)
     source = _printable(str(reader.path))
     summary = ImportSummary(source, reader.file_format, dict(reader.details))
-    with project.write() as session, _import_page_cache(session):
+    with project.write() as session, import_page_cache(session):
         batch = ImportBatch(
             source=source,
             file_format=reader.file_format,
@@ -318,21 +335,6 @@ def _remove_project_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-@contextmanager
-def _import_page_cache(session: Session) -> Iterator[None]:
-    """A larger SQLite page cache on the session's connection while the block runs."""
-    # On the driver's connection, so that restoring it works whatever state an error
-    # left the session in.
-    driver = session.connection().connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
-    previous = int(driver.execute("PRAGMA cache_size").fetchone()[0])
-    driver.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA cache_size={previous}")
-
-
 def _with_folder_defaults(reader: TableReader, options: ImportOptions) -> ImportOptions:
     """A folder of .txt files has fixed columns: text is the file, id is its name."""
     if reader.file_format != "txt-folder":
@@ -390,15 +392,13 @@ class _ChunkWriter:
         self.summary = summary
         self.import_id = import_id
         self.source_name = _printable(reader.path.name)
-        self.next_id = (self.conn.scalar(select(func.max(Document.id))) or 0) + 1
+        self.next_id = (newest_document_id(session) or 0) + 1
+        self.first_new_id = self.next_id  # ids from here on were added by this import
+        summary.replaced_in_file = options.on_duplicate == "replace"
         self.category_ids: dict[str, int] = {}
-        driver = self.conn.connection.driver_connection
-        assert isinstance(driver, sqlite3.Connection)
-        self.driver = driver
-        # The most rows one INSERT can take: SQLite caps the ? parameters of a statement
-        # (32,766 by default since SQLite 3.32, 999 before).
-        variables = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self.rows_per_insert = max(1, variables // len(_DOCUMENT_COLUMNS))
+        self.category_names: dict[str, str] = {}  # casefolded -> the category's name
+        self.spellings: dict[str, str] = {}  # label with spaces tidied -> as written
+        self.documents = DocumentWriter(session)
 
     def write(self, data: dict[str, list[Any]], start: int) -> None:
         o = self.options
@@ -413,7 +413,7 @@ class _ChunkWriter:
                 self.summary.skipped_empty_text += 1
                 continue
             if o.id_col:
-                external_id = self._text(data[o.id_col][offset], o.id_col, index).strip()
+                external_id = self._id(data[o.id_col][offset], o.id_col, index)
                 if not external_id:
                     raise ImportFileError(
                         f"{self.reader.path}: {self.reader.location(index)} has no id in "
@@ -422,9 +422,9 @@ class _ChunkWriter:
             else:
                 external_id = f"{self.source_name}:{index + 1}"
             if external_id in rows:  # the same id twice within this chunk
+                self._repeated(external_id, index)
                 if self._duplicate(external_id, index, in_chunk=True) == "skip":
                     continue
-                self.summary.replaced += 1
             rows[external_id] = {
                 "id": None,
                 "external_id": external_id,
@@ -436,7 +436,10 @@ class _ChunkWriter:
                 "_index": index,
             }
             if o.label_col:
-                label = " ".join(self._text(data[o.label_col][offset], o.label_col, index).split())
+                written = self._text(data[o.label_col][offset], o.label_col, index).strip()
+                label = " ".join(written.split())
+                if label != written:  # runs of spaces, tabs or line breaks inside
+                    self.spellings.setdefault(label, written)
                 purpose = self._purpose(data, offset, index)
                 if label:
                     labels[external_id] = (label, purpose or "train")
@@ -477,6 +480,21 @@ class _ChunkWriter:
             )
         return as_text(value)
 
+    def _id(self, value: Any, column: str, index: int) -> str:
+        """A cell of the id column as text. A whole number stored as a floating-point
+        number with 16 or more digits is refused: its last digits are gone (Excel keeps
+        15), so different documents would share an id."""
+        if isinstance(value, float) and value == value and abs(value) >= FLOAT_EXACT_DIGITS:
+            raise self._refuse(
+                column,
+                index,
+                f"the number {value:.15G}, an id too long to be stored as a number: the "
+                "spreadsheet kept only its first 15 digits, so different documents could "
+                "get the same id. Store the ids as text (in Excel: format the column as "
+                "Text before pasting, or save as CSV from the program that made them)",
+            )
+        return self._text(value, column, index).strip()
+
     def _meta(self, data: dict[str, list[Any]], offset: int, index: int) -> dict[str, Any]:
         meta = {}
         for column in self.options.meta_cols:
@@ -503,6 +521,14 @@ class _ChunkWriter:
             )
         return _PURPOSE_WORDS[word]
 
+    def _repeated(self, external_id: str, index: int) -> None:
+        """Count a row whose id occurs earlier in this file, noting where."""
+        self.summary.repeated_in_file += 1
+        if len(self.summary.repeated_at) < REPLACEMENTS_LISTED:
+            shown = external_id if len(external_id) <= 40 else external_id[:39] + "…"
+            where = self.reader.location(index).removesuffix(_HEADER_NOTE)
+            self.summary.repeated_at.append(f"{where} (id '{shown}')")
+
     def _duplicate(self, external_id: str, index: int, *, in_chunk: bool) -> DuplicatePolicy:
         if self.options.on_duplicate == "fail":
             # Within a chunk we know it is the file; across chunks the earlier row is
@@ -518,96 +544,34 @@ class _ChunkWriter:
         return self.options.on_duplicate
 
     def _store(self, rows: dict[str, dict[str, Any]], labels: dict[str, tuple[str, str]]) -> None:
-        existing = self._existing_ids(list(rows))
-        new, replacing = [], []
+        existing = self.documents.existing_ids(list(rows))
+        new: list[dict[str, Any]] = []
+        replacing: list[dict[str, Any]] = []  # documents from before this import
+        replacing_own: list[dict[str, Any]] = []  # rows this import wrote earlier
         for external_id, row in rows.items():
             index = row.pop("_index")
             if external_id in existing:
-                if self._duplicate(external_id, index, in_chunk=False) == "skip":
+                in_file = existing[external_id] >= self.first_new_id
+                if in_file:
+                    self._repeated(external_id, index)
+                if self._duplicate(external_id, index, in_chunk=in_file) == "skip":
                     labels.pop(external_id, None)
                     continue
                 row["id"] = existing[external_id]
-                replacing.append(row)
+                (replacing_own if in_file else replacing).append(row)
             else:
                 row["id"] = self.next_id
                 self.next_id += 1
                 new.append(row)
         if new:
-            self._insert_documents(new)
+            self.documents.insert(new)
             self.summary.imported += len(new)
-        if replacing:
-            self._replace_documents(replacing)
+        if replacing or replacing_own:
+            self.documents.replace(replacing + replacing_own)
             self.summary.replaced += len(replacing)
         if labels:
-            ids = {r["external_id"]: r["id"] for r in new + replacing}
+            ids = {r["external_id"]: r["id"] for r in new + replacing + replacing_own}
             self._store_labels({ids[e]: lp for e, lp in labels.items() if e in ids})
-
-    def _existing_ids(self, external_ids: list[str]) -> dict[str, int]:
-        """Which of ``external_ids`` the project holds already: external id -> id."""
-        # Plain SQL: SQLAlchemy's in_() builds a bind parameter object per id, which cost
-        # more than the query. Batches stay under SQLite's cap on ? parameters.
-        found: dict[str, int] = {}
-        step = self.rows_per_insert * len(_DOCUMENT_COLUMNS)
-        for first in range(0, len(external_ids), step):
-            part = external_ids[first : first + step]
-            found.update(
-                self.driver.execute(
-                    "SELECT external_id, id FROM documents "
-                    f"WHERE external_id IN ({', '.join('?' * len(part))})",
-                    part,
-                )
-            )
-        return found
-
-    def _insert_documents(self, rows: list[dict[str, Any]]) -> None:
-        """Insert new documents, as many rows per statement as SQLite allows.
-
-        Not ``executemany``: that runs the INSERT once per row, and SQLite opens a statement
-        savepoint for each (the table has triggers and a unique index), on which FTS5
-        writes its pending index data out as a new segment (SQLite 3.40 does). A segment
-        per document, merged over and over, made the index the bulk of an import's time.
-        One statement per few thousand rows gives segments as large as a 'rebuild' makes.
-        The triggers still index every row, exactly as for any other insert.
-        """
-        # Even statements (not full ones and a small rest), so every segment is as large.
-        statements = -(-len(rows) // self.rows_per_insert)  # ceiling division
-        size = -(-len(rows) // statements)
-        cursor = self.driver.cursor()
-        try:
-            _insert_many(cursor, "documents", _DOCUMENT_COLUMNS, rows, size)
-        finally:
-            cursor.close()
-
-    def _replace_documents(self, rows: list[dict[str, Any]]) -> None:
-        """Give documents already in the project the text and metadata of their new rows.
-
-        One ``UPDATE`` for the whole chunk, not one per row (``executemany``): every
-        statement runs in its own statement savepoint, on which FTS5 writes its pending
-        index data out as a new segment (see :meth:`_insert_documents`); re-importing
-        100,000 documents row by row took 13 s, against 2 s for importing them fresh.
-        The new values go into a temporary table first (multi-row inserts), and the
-        ``UPDATE`` reads them from there by id. A row-value ``SET`` with a subquery rather
-        than ``UPDATE ... FROM``, which needs SQLite 3.33: this works from SQLite 3.15.
-        The update trigger re-indexes each text, exactly as for any other update. The
-        temporary table lives in the import's transaction, so a rollback removes it too.
-        Annotations are not touched: labels stay on the replaced documents.
-        """
-        cursor = self.driver.cursor()
-        try:
-            cursor.execute(
-                f"CREATE TEMP TABLE {_REPLACING} (id INTEGER PRIMARY KEY, text TEXT, "
-                "source TEXT, import_id INTEGER, meta TEXT, content_hash TEXT)"
-            )
-            _insert_many(cursor, _REPLACING, _REPLACED_COLUMNS, rows, self.rows_per_insert)
-            updated = ", ".join(_REPLACED_COLUMNS[1:])
-            cursor.execute(
-                f"UPDATE documents SET ({updated}) = "
-                f"(SELECT {updated} FROM {_REPLACING} AS r WHERE r.id = documents.id) "
-                f"WHERE id IN (SELECT id FROM {_REPLACING})"
-            )
-            cursor.execute(f"DROP TABLE {_REPLACING}")
-        finally:
-            cursor.close()
 
     def _category_id(self, name: str) -> int:
         key = name.casefold()
@@ -616,6 +580,12 @@ class _ChunkWriter:
             if created:
                 self.summary.categories_created.append(category.name)
             self.category_ids[key] = category.id
+            self.category_names[key] = category.name
+        known = self.category_names[key]
+        merged = self.summary.labels_merged
+        written = self.spellings.get(name, name)
+        if written != known and written not in merged and len(merged) < LABELS_MERGED_LISTED:
+            merged[written] = known
         return self.category_ids[key]
 
     def _store_labels(self, labels: dict[int, tuple[str, str]]) -> None:
@@ -654,15 +624,6 @@ class _ChunkWriter:
                     "at": now,
                 }
             )
-        upsert = sqlite_insert(Annotation)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=["document_id", "coder"],
-            set_={
-                "category_id": upsert.excluded.category_id,
-                "purpose": upsert.excluded.purpose,
-                "updated_at": upsert.excluded.updated_at,
-            },
-        )
-        self.conn.execute(upsert, annotations)
+        upsert_annotations(self.session, annotations)
         self.conn.execute(insert(AnnotationEvent), events)
         self.summary.labels_imported += len(annotations)

@@ -101,6 +101,11 @@ class Preview:
     columns: list[str]
     rows: list[dict[str, Any]]
     details: dict[str, str] = field(default_factory=dict)
+    #: Where each row is in the file, as messages name it ("row 9 (row 1 is the header)",
+    #: "line 4", "file a.txt"): the preview numbers its rows so, not 1, 2, 3.
+    locations: list[str] = field(default_factory=list)
+    #: A workbook's sheets, in order (the one read is ``details["sheet"]``).
+    sheets: list[str] = field(default_factory=list)
 
 
 class TableReader(Protocol):
@@ -179,13 +184,26 @@ def _open_file(
 def preview_file(path: str | Path, rows: int = 20, **reader_options: Any) -> Preview:
     """The first ``rows`` rows of a file as parsed, with its columns and detected details."""
     reader = open_reader(path, **reader_options)
+    if isinstance(reader, ExcelReader):
+        # Formulas without a saved value are refused at import, in the chosen columns
+        # only; the preview shows every column (such cells empty) so they can be chosen.
+        reader.check_formulas = False
     first = next(reader.chunks(rows, list(reader.columns)), None)
     records = []
     if first is not None:
         records = [
             {column: values[i] for column, values in first.data.items()} for i in range(len(first))
         ]
-    return Preview(reader.path, reader.file_format, list(reader.columns), records, reader.details)
+    locations = [reader.location(i) for i in range(len(records))]
+    return Preview(
+        reader.path,
+        reader.file_format,
+        list(reader.columns),
+        records,
+        reader.details,
+        locations,
+        list(reader.sheet_names) if isinstance(reader, ExcelReader) else [],
+    )
 
 
 def list_columns(columns: list[str], quote: bool = True) -> str:
@@ -541,9 +559,15 @@ class CsvReader:
                 f"at row {problem.break_row}: {breaker} ends a row there (pandas' to_csv "
                 f"leaves them unquoted in texts). {fix}"
             )
+        one_column = (
+            " A file with one column of texts that contain commas can also be read with "
+            "--delimiter tab (or the Tab delimiter in the import window)."
+            if self._fields == 1 and self.delimiter != "\t"
+            else ""
+        )
         return ImportFileError(
             message + f"The delimiter used was {self.details['delimiter']}; check it, and "
-            'that texts containing it are quoted ("...").'
+            f'that texts containing it are quoted ("...").{one_column}'
         )
 
     def _explain(self, error: Exception) -> ImportFileError:
@@ -635,6 +659,8 @@ class ExcelReader:
         if sheet is not None and sheet not in names:
             raise ImportFileError(f"{path}: no sheet named '{sheet}'. Sheets: {', '.join(names)}.")
         self.sheet = sheet or names[0]
+        self.sheet_names: list[str] = list(names)
+        self.check_formulas = True
         self._sheet = self._book[self.sheet]
         self.details = {"sheet": self.sheet}
         header = next(self._rows(), None)
@@ -664,7 +690,8 @@ class ExcelReader:
 
     def chunks(self, size: int, wanted: list[str]) -> Iterator[Chunk]:
         positions = _positions(self.columns, wanted)
-        self._refuse_uncalculated_formulas(set(positions))
+        if self.check_formulas:
+            self._refuse_uncalculated_formulas(set(positions))
         total = float(self._sheet.max_row or 0)
         rows = self._rows()
         next(rows)  # header

@@ -7,39 +7,39 @@ numpy array; :func:`fetch_rows` reads the few rows a table shows at once.
 Every filter matches what the browser's columns show, so what you filter is what you see:
 
 - ``label``: the resolved label (the label most coders gave; among equally common ones,
-  the most recent; :func:`core.export.resolve_label`) is this category;
+  the most recent; :func:`core.labelling.labels.resolve_label`) is this category;
 - ``unlabelled_only``: no coder has labelled the document;
 - ``coder``: this coder has labelled the document (whatever label the others gave);
 - ``purpose``: 'eval' when any coder's label is for evaluation, 'train' when the document
   is labelled and none of its labels is for evaluation;
-- ``search``: full-text search over the texts, with :func:`core.labelling.search.fts_query`.
+- ``search``: full-text search over the texts (``core.labelling.search``).
 
-Filters combine with AND. Each one is answered by one SQL query that yields ids in id
-order; the id lists are combined with numpy (binary search of the smaller list in the
-larger), so no Python code runs per document.
+Filters combine with AND. Each one is answered by one query that yields ids in id order,
+read as an array (``core.store.ids``); the arrays are combined with numpy (binary search
+of the smaller in the larger), so no Python code runs per document.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
 
-from core.labelling.labels import RESOLVED_LABELS_SQL
-from core.labelling.search import fts_query
+from core.labelling.labels import resolve_label, resolved_labels_query
+from core.store import counts, fulltext
+from core.store.browsing import read_page
+from core.store.ids import all_document_ids, id_array, intersect, without
 from core.store.project import Project
+from core.store.schema import Annotation
 
 PURPOSE_FILTERS = ("train", "eval")
 PREVIEW_CHARS = 200
 EXCERPT_CHARS = 1_000
 
-_EMPTY = np.empty(0, dtype=np.int64)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -65,7 +65,7 @@ class BrowseFilter:
             and not self.unlabelled_only
             and not self.coder
             and self.purpose is None
-            and not fts_query(self.search)
+            and not fulltext.is_searchable(self.search)
         )
 
 
@@ -89,145 +89,63 @@ class BrowseRow:
 
 def filtered_ids(project: Project, browse_filter: BrowseFilter) -> np.ndarray:
     """Ids (int64, ascending) of the documents that pass every part of ``browse_filter``."""
-    with project.read() as session:
-        cursor = _cursor(session)
+    with project.read() as session:  # one snapshot for every query
         required: list[np.ndarray] = []
-        query = fts_query(browse_filter.search)
-        if query:
-            required.append(
-                _ids(
-                    cursor,
-                    "SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ? "
-                    "ORDER BY rowid",
-                    (query,),
-                )
-            )
+        search = fulltext.match(session, browse_filter.search)
+        if search is not None:
+            required.append(id_array(session, _SEARCHED, search))
         if browse_filter.label is not None:
-            required.append(_label_ids(cursor, browse_filter.label))
+            required.append(id_array(session, _WITH_LABEL, {"category": browse_filter.label}))
         if browse_filter.coder:
-            required.append(
-                _ids(
-                    cursor,
-                    "SELECT DISTINCT document_id AS id FROM annotations WHERE coder = ? "
-                    "ORDER BY document_id",
-                    (browse_filter.coder,),
-                )
-            )
+            required.append(id_array(session, _BY_CODER, {"coder": browse_filter.coder}))
         if browse_filter.purpose is not None:
-            evaluation = _ids(
-                cursor,
-                "SELECT DISTINCT document_id AS id FROM annotations WHERE purpose = 'eval' "
-                "ORDER BY document_id",
-            )
+            evaluation = id_array(session, _FOR_EVALUATION)
             if browse_filter.purpose == "eval":
                 required.append(evaluation)
             else:
-                required.append(_without(_labelled_ids(cursor), evaluation))
+                required.append(without(id_array(session, _LABELLED), evaluation))
         if required:
             required.sort(key=len)
             result = required[0]
             for other in required[1:]:
-                result = _intersect(result, other)
+                result = intersect(result, other)
         else:
-            result = _all_ids(cursor)
+            result = all_document_ids(session)
         if browse_filter.unlabelled_only:
-            result = _without(result, _labelled_ids(cursor))
+            result = without(result, id_array(session, _LABELLED))
         return result
 
 
 def document_count(project: Project) -> int:
     """How many documents the project holds."""
     with project.read() as session:
-        return int(_cursor(session).execute("SELECT count(*) FROM documents").fetchone()[0])
+        return counts.document_total(session)
 
 
 def coders(project: Project) -> list[str]:
     """Everyone who has a current label on some document, in alphabetical order."""
     with project.read() as session:
-        cursor = _cursor(session)
-        return [
-            row[0]
-            for row in cursor.execute("SELECT DISTINCT coder FROM annotations ORDER BY coder")
-        ]
+        return list(session.scalars(select(Annotation.coder).distinct().order_by(Annotation.coder)))
 
 
-def _cursor(session: Session) -> sqlite3.Cursor:
-    """A raw cursor inside the session's read transaction (one snapshot for all queries)."""
-    connection: Any = session.connection().connection.dbapi_connection
-    return connection.cursor()
-
-
-def _ids(cursor: sqlite3.Cursor, sql: str, parameters: Sequence[Any] = ()) -> np.ndarray:
-    """The ``id`` column of ``sql`` (distinct ids) as a sorted int64 array.
-
-    SQLite concatenates the ids into one string (``group_concat``) and numpy parses it:
-    no Python object per row. That was the fastest of the ways measured (fetchall,
-    ``np.fromiter`` over the cursor, ``array('q')``); see benchmarks/bench_browser.py.
-    The order of ``group_concat`` is not guaranteed, so unsorted output gets sorted.
-    """
-    text = cursor.execute(f"SELECT group_concat(id) FROM ({sql})", parameters).fetchone()[0]
-    if not text:
-        return _EMPTY
-    ids = np.fromstring(text, dtype=np.int64, sep=",")
-    if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
-        ids = np.sort(ids)  # (np.unique measured 12 times slower; the ids are distinct)
-    return ids
-
-
-def _all_ids(cursor: sqlite3.Cursor) -> np.ndarray:
-    """Every document id. Ids are handed out one after another and documents are never
-    deleted, so they normally run from min to max without gaps: then ``count(*)`` (a scan
-    of the smallest index) proves it and ``np.arange`` is the answer. Otherwise read them;
-    without ORDER BY, SQLite scans a small covering index instead of the whole table
-    (texts included), which measured faster even with the sort that follows."""
-    # Three subqueries: min() and max() alone are index lookups, together with count(*)
-    # they would be a scan.
-    low, high, count = cursor.execute(
-        "SELECT (SELECT min(id) FROM documents), (SELECT max(id) FROM documents), "
-        "(SELECT count(*) FROM documents)"
-    ).fetchone()
-    if not count:
-        return _EMPTY
-    if high - low + 1 == count:
-        return np.arange(low, high + 1, dtype=np.int64)
-    return _ids(cursor, "SELECT id FROM documents")
-
-
-def _labelled_ids(cursor: sqlite3.Cursor) -> np.ndarray:
-    return _ids(cursor, "SELECT DISTINCT document_id AS id FROM annotations ORDER BY document_id")
-
-
-def _label_ids(cursor: sqlite3.Cursor, category_id: int) -> np.ndarray:
-    # Only documents with at least one such label can resolve to it (index on category_id).
-    where = "a.document_id IN (SELECT document_id FROM annotations WHERE category_id = ?)"
-    sql = (
-        f"SELECT document_id AS id FROM ({RESOLVED_LABELS_SQL.format(where=where)}) "
-        "WHERE category_id = ? ORDER BY document_id"
+# The filters' queries, built once (compiled once): documents matching the search, ...
+_SEARCHED = select(fulltext.MATCHES.c.id).order_by(fulltext.MATCHES.c.id)
+# ... with a label, in id order, ...
+_LABELLED = select(Annotation.document_id).distinct().order_by(Annotation.document_id)
+_BY_CODER = _LABELLED.where(Annotation.coder == bindparam("coder"))  # ... by this coder
+_FOR_EVALUATION = _LABELLED.where(Annotation.purpose == "eval")  # ... for evaluation
+# ... whose resolved label is this category. Only documents with at least one such label
+# can resolve to it (index on category_id).
+_RESOLVED = resolved_labels_query(
+    Annotation.document_id.in_(
+        select(Annotation.document_id).where(Annotation.category_id == bindparam("category"))
     )
-    return _ids(cursor, sql, (category_id, category_id))
-
-
-def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Ids in both sorted arrays: each id of the shorter one looked up in the longer."""
-    if len(a) > len(b):
-        a, b = b, a
-    if not len(a):
-        return a
-    positions = np.minimum(np.searchsorted(b, a), len(b) - 1)
-    return a[b[positions] == a]
-
-
-def _without(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Ids of sorted ``a`` that are not in sorted ``b``."""
-    if not len(a) or not len(b):
-        return a
-    positions = np.searchsorted(a, b)
-    found = positions < len(a)
-    positions = positions[found]
-    positions = positions[a[positions] == b[found]]
-    keep = np.ones(len(a), dtype=bool)
-    keep[positions] = False
-    return a[keep]
+).subquery()
+_WITH_LABEL = (
+    select(_RESOLVED.c.document_id)
+    .where(_RESOLVED.c.category_id == bindparam("category"))
+    .order_by(_RESOLVED.c.document_id)
+)
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -242,59 +160,33 @@ def fetch_rows(project: Project, ids: Sequence[int] | np.ndarray) -> list[Browse
     if not wanted:
         return []
     with project.read() as session:
-        cursor = _cursor(session)
-        marks = ",".join("?" * len(wanted))
-        documents = {
-            doc_id: (external_id, excerpt)
-            for doc_id, external_id, excerpt in cursor.execute(
-                f"SELECT id, external_id, substr(text, 1, {EXCERPT_CHARS}) FROM documents "
-                f"WHERE id IN ({marks})",
-                wanted,
-            )
-        }
-        names = dict(cursor.execute("SELECT id, name FROM categories"))
-        resolved = dict(
-            cursor.execute(RESOLVED_LABELS_SQL.format(where=f"a.document_id IN ({marks})"), wanted)
-        )
-        coders_of: dict[int, list[str]] = defaultdict(list)
-        purposes: dict[int, set[str]] = defaultdict(set)
-        for doc_id, coder, purpose in cursor.execute(
-            f"SELECT document_id, coder, purpose FROM annotations WHERE document_id IN ({marks})",
-            wanted,
-        ):
-            coders_of[doc_id].append(coder)
-            purposes[doc_id].add(purpose)
-        predictions: dict[int, tuple[str, float | None]] = {}
-        run = cursor.execute(
-            "SELECT id FROM model_runs WHERE status = 'finished' ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        if run is not None:
-            for doc_id, category_id, confidence in cursor.execute(
-                "SELECT document_id, category_id, "
-                "(SELECT max(value) FROM json_each(predictions.probabilities)) "
-                f"FROM predictions WHERE run_id = ? AND document_id IN ({marks})",
-                [run[0], *wanted],
-            ):
-                confidence = float(confidence) if confidence is not None else None
-                predictions[doc_id] = (names.get(category_id, ""), confidence)
+        page = read_page(session, wanted, EXCERPT_CHARS)
+    names = page.category_names
+    given: dict[int, list[tuple[str, str]]] = defaultdict(list)  # (label name, when)
+    coders_of: dict[int, list[str]] = defaultdict(list)
+    purposes: dict[int, set[str]] = defaultdict(set)
+    for doc_id, coder, category_id, purpose, updated_at in page.labels:
+        given[doc_id].append((names.get(category_id, ""), updated_at))
+        coders_of[doc_id].append(coder)
+        purposes[doc_id].add(purpose)
     rows = []
     for doc_id in wanted:
-        document = documents.get(doc_id)
+        document = page.documents.get(doc_id)
         if document is None:
             continue
         external_id, excerpt = document
         purpose = purposes.get(doc_id, set())
-        prediction, confidence = predictions.get(doc_id, ("", None))
+        predicted, confidence = page.predictions.get(doc_id, (None, None))
         rows.append(
             BrowseRow(
                 id=doc_id,
                 external_id=external_id,
                 preview=_fold(excerpt[: PREVIEW_CHARS * 2])[:PREVIEW_CHARS],
                 excerpt=excerpt,
-                label=names.get(resolved[doc_id], "") if doc_id in resolved else "",
+                label=resolve_label(given.get(doc_id, [])),
                 coders=", ".join(sorted(coders_of.get(doc_id, []))),
                 purpose="eval" if "eval" in purpose else "train" if purpose else "",
-                prediction=prediction,
+                prediction=names.get(predicted, "") if predicted is not None else "",
                 confidence=confidence,
             )
         )

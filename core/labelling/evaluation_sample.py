@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select
 
 from core.errors import LabelLoopError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
+from core.store import counts
 from core.store.project import Project
-from core.store.schema import EvaluationSample, utcnow
+from core.store.schema import Annotation, Document, EvaluationSample, utcnow
 from core.wording import plural
 
 DEFAULT_SAMPLE_SIZE = 200
@@ -45,12 +46,11 @@ def draw_evaluation_sample(
     with project.read() as session:
         candidates = list(
             session.scalars(
-                text(
-                    "SELECT d.id FROM documents AS d "
-                    "WHERE NOT EXISTS (SELECT 1 FROM evaluation_sample AS e "
-                    "                  WHERE e.document_id = d.id) "
-                    "AND NOT EXISTS (SELECT 1 FROM annotations AS a "
-                    "                WHERE a.document_id = d.id AND a.purpose = 'train')"
+                select(Document.id).where(
+                    ~exists().where(EvaluationSample.document_id == Document.id),
+                    ~exists().where(
+                        Annotation.document_id == Document.id, Annotation.purpose == "train"
+                    ),
                 )
             )
         )
@@ -75,14 +75,16 @@ def draw_evaluation_sample(
 def evaluation_sample_status(project: Project) -> dict[str, int]:
     """How many documents are in the sample and how many of them carry a label."""
     with project.read() as session:
-        size = session.scalar(select(func.count()).select_from(EvaluationSample)) or 0
-        labelled = (
-            session.scalar(
-                text(
-                    "SELECT count(DISTINCT e.document_id) FROM evaluation_sample AS e "
-                    "JOIN annotations AS a ON a.document_id = e.document_id"
-                )
-            )
-            or 0
-        )
+        size, labelled = counts.evaluation_sample_counts(session)
     return {"size": size, "labelled": labelled, "unlabelled": size - labelled}
+
+
+def external_ids(project: Project, document_ids: list[int]) -> list[str]:
+    """The ids the user knows (from the imported file) of ``document_ids``, in order."""
+    with project.read() as session:
+        known = dict(
+            session.execute(
+                select(Document.id, Document.external_id).where(Document.id.in_(document_ids))
+            ).all()
+        )
+    return [known[i] for i in document_ids]

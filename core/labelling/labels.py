@@ -7,9 +7,11 @@ function is one short write transaction: when it returns, the label is on disk.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import LabelLoopError
@@ -24,38 +26,56 @@ from core.store.schema import (
     utcnow,
 )
 
-# The resolved label of each document whose annotations pass ``{where}``, in one query:
-# per document and category, how many coders gave it and when it was last given; then the
-# first by (coders desc, latest desc, name desc), which is the order resolve_label uses.
-# ``updated_at`` is stored as 'YYYY-MM-DD HH:MM:SS.ffffff', so text order is time order.
-RESOLVED_LABELS_SQL = """
-WITH per AS (
-    SELECT a.document_id AS document_id, a.category_id AS category_id,
-           count(*) AS coders, max(a.updated_at) AS latest
-    FROM annotations AS a
-    WHERE {where}
-    GROUP BY a.document_id, a.category_id
-)
-SELECT document_id, category_id FROM (
-    SELECT per.document_id AS document_id, per.category_id AS category_id,
-           row_number() OVER (
-               PARTITION BY per.document_id
-               ORDER BY per.coders DESC, per.latest DESC, c.name DESC
-           ) AS place
-    FROM per JOIN categories AS c ON c.id = per.category_id
-)
-WHERE place = 1
-"""
+
+def resolve_label(labels: list[tuple[str, Any]]) -> str:
+    """The label most coders gave; among equally common ones, the most recent.
+
+    ``labels`` holds (category name, updated_at) for each coder's current label.
+    """
+    if not labels:
+        return ""
+    counts = Counter(name for name, _ in labels)
+    top = max(counts.values())
+    tied = [(when, name) for name, when in labels if counts[name] == top]
+    return max(tied)[1]
 
 
-def resolved_labels(session: Session, where: str = "1") -> dict[int, int]:
+def resolved_labels_query(where: ColumnElement[bool] | None = None) -> Select[tuple[int, int]]:
+    """(document id, category id) of the resolved label of each document whose
+    annotations pass ``where`` (a condition on ``Annotation``), in one query.
+
+    Per document and category: how many coders gave it and when it was last given; then
+    the first by (coders desc, latest desc, name desc), which is the order
+    :func:`resolve_label` uses. Window functions: SQLite 3.25 or later.
+    """
+    per = select(
+        Annotation.document_id,
+        Annotation.category_id,
+        func.count().label("coders"),
+        func.max(Annotation.updated_at).label("latest"),
+    )
+    if where is not None:
+        per = per.where(where)
+    grouped = per.group_by(Annotation.document_id, Annotation.category_id).cte("per")
+    place = func.row_number().over(
+        partition_by=grouped.c.document_id,
+        order_by=(grouped.c.coders.desc(), grouped.c.latest.desc(), Category.name.desc()),
+    )
+    ranked = (
+        select(grouped.c.document_id, grouped.c.category_id, place.label("place"))
+        .join(Category, Category.id == grouped.c.category_id)
+        .subquery()
+    )
+    return select(ranked.c.document_id, ranked.c.category_id).where(ranked.c.place == 1)
+
+
+def resolved_labels(session: Session, where: ColumnElement[bool] | None = None) -> dict[int, int]:
     """Document id -> category id of its resolved label, for annotations passing ``where``.
 
     The resolved label is the one most coders gave; among equally common ones, the most
-    recently given (as :func:`core.export.resolve_label`).
+    recently given (as :func:`resolve_label`).
     """
-    sql = RESOLVED_LABELS_SQL.format(where=where)
-    return dict(session.connection().exec_driver_sql(sql).fetchall())
+    return dict(session.execute(resolved_labels_query(where)).all())
 
 
 @dataclass(frozen=True, slots=True)

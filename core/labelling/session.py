@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.labelling.labels import delete_label, write_label
 from core.labelling.queues import QueueRequest, QueueStrategy, why_empty
 from core.labelling.skips import record_skip
+from core.store import counts
 from core.store.project import Project, ProjectBusyError
 from core.store.schema import (
     Annotation,
@@ -318,30 +319,15 @@ class LabellingSession:
     def progress(self) -> SessionProgress:
         """Counts for the status line; runs after every step, so a few cheap queries."""
         with self.project.read() as session:
-            newest = session.scalar(select(func.max(Document.id)))
+            newest = counts.newest_document_id(session)
             if self._document_count is None or self._document_count[0] != newest:
-                count = session.scalar(select(func.count()).select_from(Document)) or 0
-                self._document_count = (newest, count)
-            labelled, sample, sample_labelled = session.execute(
-                text(
-                    "SELECT (SELECT count(DISTINCT document_id) FROM annotations), "
-                    "(SELECT count(*) FROM evaluation_sample), "
-                    "(SELECT count(DISTINCT e.document_id) FROM evaluation_sample AS e "
-                    "JOIN annotations AS a ON a.document_id = e.document_id)"
-                )
-            ).one()
-            per_category = dict(
-                session.execute(
-                    text(
-                        "SELECT category_id, count(DISTINCT document_id) FROM annotations "
-                        "GROUP BY category_id"
-                    )
-                ).all()
-            )
+                self._document_count = (newest, counts.document_total(session))
+            labels = counts.label_progress(session)
+            per_category = counts.labelled_documents_per_category(session)
         return SessionProgress(
             documents=self._document_count[1],
-            labelled=labelled,
+            labelled=labels.labelled,
             per_category=per_category,
-            evaluation_size=sample,
-            evaluation_labelled=sample_labelled,
+            evaluation_size=labels.evaluation_size,
+            evaluation_labelled=labels.evaluation_labelled,
         )

@@ -12,11 +12,11 @@ models honestly.
 from __future__ import annotations
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.store.project import Project
 from core.store.schema import EvaluationSample, Skip, utcnow
+from core.store.upserts import add_skip
 
 
 def record_skip(session: Session, document_id: int, coder: str) -> bool:
@@ -24,11 +24,7 @@ def record_skip(session: Session, document_id: int, coder: str) -> bool:
     transaction; False (nothing recorded) for a document in the evaluation sample."""
     if session.get(EvaluationSample, document_id) is not None:
         return False
-    session.execute(
-        insert(Skip)
-        .values(document_id=document_id, coder=coder, skipped_at=utcnow())
-        .on_conflict_do_nothing()
-    )
+    add_skip(session, document_id, coder, utcnow())
     return True
 
 

@@ -4,12 +4,12 @@ What it does
 ------------
 * Loads ``AutoTokenizer`` and ``AutoModelForSequenceClassification`` from a Hugging Face
   model id (default ``GroNLP/bert-base-dutch-cased``) or a local folder, safetensors only,
-  no remote code. When the model is neither cached nor downloadable, a
-  :class:`~core.errors.LabelLoopError` says which model and how to provide it.
+  no remote code (:mod:`core.models.hub`). When the model is neither cached nor
+  downloadable, a :class:`~core.errors.LabelLoopError` says which model and how to provide it.
 * Fine-tunes with a lean PyTorch loop: AdamW, linear warm-up then linear decay, class
   weights in the loss, dynamic padding over length-grouped batches, early stopping on the
-  macro-F1 of a stratified validation split taken from the training labels (the best
-  epoch's weights are kept).
+  macro-F1 (:func:`core.evaluation.metrics.macro_f1`, the Evaluate page's) of a stratified
+  validation split taken from the training labels (the best epoch's weights are kept).
 * ``transformers.Trainer`` is not used on purpose: cancelling and reporting progress at
   every optimisation step, retrying a step with a smaller batch after a CUDA out-of-memory
   error, and giving GPU memory back after each job are simpler to control in our own loop.
@@ -29,36 +29,30 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from core.errors import LabelLoopError
+from core.evaluation.metrics import confusion, macro_f1
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
 from core.models import distributed
-from core.models.base import (
-    ClassifierConfig,
-    FitReport,
-    encode_labels,
-    library_versions,
-    read_meta,
-    register_classifier,
-    write_meta,
-)
+from core.models.base import ClassifierConfig, FitReport, encode_labels, read_meta, write_meta
+from core.models.hub import load_pretrained
 
 try:
     import torch
     import transformers
-except ModuleNotFoundError as _missing:  # pragma: no cover - depends on the install
+except ModuleNotFoundError as _missing:  # depends on the install
     raise ModuleNotFoundError(
         f"The BERT model needs PyTorch and transformers ({_missing.name} is missing). "
-        "Install them with: pip install 'torch' 'transformers'"
+        "Install them with: pip install 'torch' 'transformers'",
+        name=_missing.name,  # the registry tells a missing library from our own bug by it
     ) from _missing
 
 DEFAULT_MODEL = "GroNLP/bert-base-dutch-cased"
@@ -67,11 +61,6 @@ FORMAT_VERSION = 1
 TRUNCATIONS = ("head", "head+tail")
 HEAD_SHARE = 0.25  # head+tail: this share of the token budget goes to the head
 TOKENIZE_CHUNK = 64  # texts per tokenizer call (see encode)
-
-# Test hook: when set, called with the optimisation step number before every forward pass
-# of a training micro-batch; a test makes it raise ``torch.cuda.OutOfMemoryError`` once to
-# exercise the batch-halving path on a CPU.
-_fault_injection: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,146 +101,6 @@ class TransformerConfig(ClassifierConfig):
             raise ValueError("epochs, patience and length_group_size must be at least 1")
         if not 0 <= self.validation_fraction < 1 or not 0 <= self.warmup_fraction < 1:
             raise ValueError("validation_fraction and warmup_fraction must be in [0, 1)")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TransformerConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-# -- loading -----------------------------------------------------------------------------
-
-
-def _hub_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [OSError]
-    try:
-        from huggingface_hub import errors as hub
-
-        for name in ("HFValidationError", "HfHubHTTPError", "LocalEntryNotFoundError"):
-            if hasattr(hub, name):
-                errors.append(getattr(hub, name))
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(errors)
-
-
-#: The files a model needs from the hub: configuration, tokenizer, safetensors weights.
-HUB_FILES = ["*.json", "*.txt", "*.model", "*.safetensors", "tokenizer*"]
-
-
-def load_pretrained(
-    model_name: str, num_labels: int, reporter: ProgressReporter | None = None
-) -> tuple[Any, Any]:
-    """Tokenizer and sequence-classification model, or a LabelLoopError saying how to get them.
-
-    Works for a hub id (downloaded or cached) and a local folder alike. A folder whose
-    classification head has another number of labels gets a fresh head. A hub model not
-    yet in the cache is downloaded first, with its bytes reported to ``reporter``.
-    """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    # huggingface_hub reads HF_HUB_OFFLINE once, at import; read it again here so that
-    # setting it later (a test, the CLI) still keeps every call off the network.
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    local = Path(model_name).is_dir()
-    if not offline and not local and not _hub_reachable():
-        # Without a network the hub client retries for ~50 s before giving up; after a
-        # 3-second check, use the cache only, so the user hears within seconds.
-        offline = True
-    try:
-        if not offline and not local:
-            _download(model_name, reporter)
-        tokenizer = AutoTokenizer.from_pretrained(
-            model_name, trust_remote_code=False, local_files_only=offline
-        )
-        model = AutoModelForSequenceClassification.from_pretrained(
-            model_name,
-            local_files_only=offline,
-            num_labels=num_labels,
-            trust_remote_code=False,
-            use_safetensors=True,
-            ignore_mismatched_sizes=True,
-        )
-    except _hub_errors() as error:
-        if "safetensors" in str(error).lower() and (local or not offline):
-            raise LabelLoopError(
-                f"The language model '{model_name}' has no weights in the safetensors format. "
-                "LabelLoop loads only safetensors (other formats can run code when loaded). "
-                "Choose another model, or convert this one on a trusted computer "
-                "(load it and save it with save_pretrained) and give LabelLoop that folder. "
-                f"Details: {error}"
-            ) from None
-        why = " (no network connection to the Hugging Face hub)" if offline else ""
-        raise LabelLoopError(
-            f"Cannot load the language model '{model_name}': it is not on this computer and "
-            f"could not be downloaded{why}. Download it on a computer with internet access "
-            f"(e.g. `huggingface-cli download {model_name}`) and copy the folder here, then "
-            f"point LabelLoop to it with --model-name PATH. Details: {error}"
-        ) from None
-    if tokenizer.pad_token_id is None:
-        raise LabelLoopError(f"The tokenizer of '{model_name}' has no padding token.")
-    return tokenizer, model
-
-
-def _download(model_name: str, reporter: ProgressReporter | None) -> None:
-    """Fetch the model's files into the standard Hugging Face cache (a no-op when cached),
-    reporting downloaded bytes; Cancel stops it between chunks."""
-    from huggingface_hub import snapshot_download
-
-    snapshot_download(
-        model_name,
-        allow_patterns=HUB_FILES,
-        tqdm_class=download_progress(model_name, reporter) if reporter else None,
-    )
-
-
-def download_progress(model_name: str, reporter: ProgressReporter) -> type:
-    """A tqdm stand-in for ``snapshot_download`` that sends its byte counts to ``reporter``.
-
-    The hub client makes several bars; only those counting bytes (``unit="B"``) with a
-    total report, as "Downloading <model>: 120 of 420 MB".
-    """
-    from tqdm.auto import tqdm
-
-    class _Progress(tqdm):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["disable"] = True  # nothing on the terminal; the reporter shows it
-            super().__init__(*args, **kwargs)
-            self.bytes = kwargs.get("unit") == "B"
-            self.label = str(kwargs.get("desc") or "")
-            self.done = float(kwargs.get("initial") or 0)
-
-        def update(self, n: float | None = 1) -> bool | None:
-            self.done += n or 0
-            total = float(self.total or 0)
-            # Two byte bars: the bytes written ("Reconstructing"), reported, and the bytes
-            # received ("Downloading bytes", the same data again), left out.
-            if self.bytes and total > 0 and not self.label.startswith("Downloading"):
-                reporter.report(
-                    self.done,
-                    total,
-                    f"Downloading {model_name}: {self.done / 1e6:,.0f} of {total / 1e6:,.0f} MB",
-                )
-            return None
-
-    return _Progress
-
-
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hugging Face hub (or the HF_ENDPOINT mirror) answers a TCP connection."""
-    import socket
-    from urllib.parse import urlparse
-
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
-    try:
-        with socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _pick_device(wanted: str) -> torch.device:
@@ -374,18 +223,9 @@ def _validation_split(
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
-def _macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(
-        f1_score(y_true, y_pred, labels=list(range(n_classes)), average="macro", zero_division=0)
-    )
-
-
 # -- the classifier ----------------------------------------------------------------------
 
 
-@register_classifier
 class TransformerClassifier:
     """A pretrained transformer with a classification head, fine-tuned on the labels."""
 
@@ -484,9 +324,9 @@ class TransformerClassifier:
                         rows = distributed.shard(rows, group)
                     while True:
                         try:
-                            self._step(
+                            training_step(
                                 trained, optimizer, scaler, loss_fn, encoded, y, rows,
-                                accumulation, tokenizer.pad_token_id, device, amp, step, reporter,
+                                accumulation, tokenizer.pad_token_id, device, amp, reporter,
                             )  # fmt: skip
                             break
                         except torch.cuda.OutOfMemoryError:
@@ -519,7 +359,7 @@ class TransformerClassifier:
                         device, amp, reporter, done, total_units, "Validating",
                     ).argmax(axis=1)  # fmt: skip
                     done += valid_batches
-                    f1 = _macro_f1(y[valid], predicted, len(classes))
+                    f1 = float(macro_f1(confusion(y[valid], predicted, len(classes))))
                     history.append(f1)
                     if f1 > best_f1:
                         best_f1, best_epoch = f1, epoch + 1
@@ -575,51 +415,6 @@ class TransformerClassifier:
             seconds=time.perf_counter() - started,
             notes=notes,
         )
-
-    @staticmethod
-    def _step(
-        model: Any,
-        optimizer: Any,
-        scaler: Any,
-        loss_fn: Any,
-        encoded: list[list[int]],
-        y: np.ndarray,
-        rows: np.ndarray,
-        accumulation: int,
-        pad_id: int,
-        device: torch.device,
-        amp: torch.dtype | None,
-        step: int,
-        reporter: ProgressReporter,
-    ) -> None:
-        """One optimisation step over ``rows``, in ``accumulation`` micro-batches."""
-        optimizer.zero_grad(set_to_none=True)
-        micro = math.ceil(len(rows) / accumulation)
-        for start in range(0, len(rows), micro):
-            reporter.check_cancel()
-            part = rows[start : start + micro]
-            if _fault_injection is not None:
-                _fault_injection(step)
-            batch = {
-                k: v.to(device) for k, v in _collate([encoded[i] for i in part], pad_id).items()
-            }
-            target = torch.as_tensor(y[part], device=device)
-            with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-                logits = model(**batch).logits
-            loss = loss_fn(logits.float(), target) * (len(part) / len(rows))
-            if scaler is not None:
-                scaler.scale(loss).backward()
-            else:
-                loss.backward()
-            del batch, logits, loss
-        if scaler is not None:
-            scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
 
     def _predict_ids(
         self,
@@ -706,15 +501,8 @@ class TransformerClassifier:
         # transformers 5 always writes safetensors (the ``safe_serialization`` flag is gone).
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        meta = {
-            "kind": self.kind,
-            "format": FORMAT_VERSION,
-            "classes": self.classes_,
-            "config": self.config.to_json(),
-            "parameters": self.parameters,
-            "libraries": library_versions("torch", "transformers", "tokenizers"),
-        }
-        write_meta(folder, META_FILE, meta)
+        libraries = ("torch", "transformers", "tokenizers")
+        write_meta(folder, META_FILE, self, FORMAT_VERSION, libraries)
 
     @classmethod
     def load(cls, folder: Path) -> TransformerClassifier:
@@ -728,6 +516,50 @@ class TransformerClassifier:
         classifier._tokenizer, classifier._model = tokenizer, model
         classifier.parameters = meta.get("parameters", {})
         return classifier
+
+
+def training_step(
+    model: Any,
+    optimizer: Any,
+    scaler: Any,
+    loss_fn: Any,
+    encoded: list[list[int]],
+    y: np.ndarray,
+    rows: np.ndarray,
+    accumulation: int,
+    pad_id: int,
+    device: torch.device,
+    amp: torch.dtype | None,
+    reporter: ProgressReporter,
+) -> None:
+    """One optimisation step over ``rows``, in ``accumulation`` micro-batches.
+
+    The training loop's one call per step: a CUDA out-of-memory error raised here makes it
+    retry the step with twice the micro-batches (tests replace this function to raise one).
+    """
+    optimizer.zero_grad(set_to_none=True)
+    micro = math.ceil(len(rows) / accumulation)
+    for start in range(0, len(rows), micro):
+        reporter.check_cancel()
+        part = rows[start : start + micro]
+        batch = {k: v.to(device) for k, v in _collate([encoded[i] for i in part], pad_id).items()}
+        target = torch.as_tensor(y[part], device=device)
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            logits = model(**batch).logits
+        loss = loss_fn(logits.float(), target) * (len(part) / len(rows))
+        if scaler is not None:
+            scaler.scale(loss).backward()
+        else:
+            loss.backward()
+        del batch, logits, loss
+    if scaler is not None:
+        scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
 
 
 def _check_cancel_inside(model: Any, reporter: ProgressReporter) -> list[Any]:

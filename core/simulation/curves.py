@@ -1,10 +1,11 @@
-"""Learning curves written by ``labelloop simulate --out``: read them back and summarise.
+"""Learning curves: points, summary, and the CSV file ``labelloop simulate --out`` writes.
 
 The file is CSV with a header naming ``strategy``, ``seed``, ``labels`` and ``macro_f1``
 (in any order; other columns are ignored), one row per strategy, seed and labelled count.
-:func:`summarise_curves` computes what :mod:`core.simulation.runner` reports after a run: per
-strategy the mean ± sd macro-F1 at each labelled count, the target (random sampling's
-final mean macro-F1) and the labels each strategy needs to reach it.
+:func:`summarise_curves` is the one summary, of a simulation that just ran
+(:mod:`core.simulation.runner`) and of a file read back alike: per strategy the mean ± sd
+macro-F1 at each labelled count, the target (random sampling's final mean macro-F1) and the
+labels each strategy needs to reach it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
 from core.errors import LabelLoopError
-from core.simulation.runner import CurvePoint, StrategySummary
 from core.wording import plural
 
 COLUMNS = ("strategy", "seed", "labels", "macro_f1")
@@ -28,6 +28,30 @@ COLUMNS = ("strategy", "seed", "labels", "macro_f1")
 
 class CurvesFileError(LabelLoopError):
     """A learning-curves file cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    strategy: str
+    seed: int
+    labels: int
+    macro_f1: float
+
+
+@dataclass
+class StrategySummary:
+    """One strategy over all seeds. ``sd`` is the sample standard deviation (0 for one seed)."""
+
+    strategy: str
+    labels: list[int]
+    mean_f1: list[float]
+    sd_f1: list[float]
+    final_mean_f1: float
+    final_sd_f1: float
+    #: Per seed: the first labelled count whose macro-F1 reaches the target, or None.
+    labels_to_target_per_seed: list[int | None] = field(default_factory=list)
+    labels_to_target_mean: float | None = None
+    seeds_reached: int = 0
 
 
 @dataclass
@@ -48,24 +72,36 @@ class CurvesSummary:
             f"Target: random sampling's final macro-F1 = {target}.",
             "",
         ]
+        rows = [
+            (
+                name,
+                f"{s.final_mean_f1:.3f} ± {s.final_sd_f1:.3f} @ {s.labels[-1]:,}",
+                describe_reach(s, self.target_f1, len(self.seeds), "n/a (no random strategy)"),
+            )
+            for name, s in self.summary.items()
+        ]
         header = ("strategy", "final macro-F1", "labels to reach target")
-        rows = [header]
-        for name, s in self.summary.items():
-            final = f"{s.final_mean_f1:.3f} ± {s.final_sd_f1:.3f} @ {s.labels[-1]:,}"
-            rows.append((name, final, _reach(s, self.target_f1, len(self.seeds))))
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        for row in rows:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        return "\n".join(lines)
+        return "\n".join([*lines, *table(header, rows)])
 
 
-def _reach(summary: StrategySummary, target: float | None, n_seeds: int) -> str:
+def describe_reach(summary: StrategySummary, target: float | None, n_seeds: int, none: str) -> str:
+    """The labels ``summary``'s strategy needs to reach ``target``, over how many of the
+    ``n_seeds`` seeds; ``none`` without a target."""
     if target is None:
-        return "n/a (no random strategy)"
+        return none
     seeds = len(summary.labels_to_target_per_seed) or n_seeds
     if summary.labels_to_target_mean is None:
         return f"not reached (0/{seeds} seeds)"
     return f"{summary.labels_to_target_mean:,.0f} ({summary.seeds_reached}/{seeds} seeds)"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Plain-text lines: the header and rows in left-aligned columns."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
 
 
 def read_curves_csv(path: str | Path) -> list[CurvePoint]:
@@ -148,10 +184,10 @@ def _number(text: str, where: str) -> float:
 
 def summarise_curves(points: Iterable[CurvePoint]) -> CurvesSummary:
     """Mean ± sd (sample sd, 0 for one seed) per strategy and labelled count, the target
-    (random's final mean) and labels to reach it, as
-    :func:`core.simulation.runner.simulate` reports.
+    (random's final mean) and labels to reach it.
 
-    A labelled count that only some seeds reached is averaged over those seeds.
+    Strategies and seeds keep the order in which they first appear. A labelled count that
+    only some seeds reached is averaged over those seeds.
     """
     curves: dict[str, dict[int, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
     for p in points:
@@ -168,12 +204,12 @@ def summarise_curves(points: Iterable[CurvePoint]) -> CurvesSummary:
         sds = [float(np.std(at[x], ddof=1)) if len(at[x]) > 1 else 0.0 for x in xs]
         summary[name] = StrategySummary(name, xs, means, sds, means[-1], sds[-1])
     target = summary["random"].final_mean_f1 if "random" in summary else None
-    seeds = sorted({seed for by_seed in curves.values() for seed in by_seed})
+    seeds = list(dict.fromkeys(seed for by_seed in curves.values() for seed in by_seed))
     if target is not None:
         for name, s in summary.items():
             reached = [
                 next((x for x, f1 in curves[name][seed] if f1 >= target), None)
-                for seed in sorted(curves[name])
+                for seed in curves[name]
             ]
             hits = [x for x in reached if x is not None]
             s.labels_to_target_per_seed = reached
@@ -184,8 +220,10 @@ def summarise_curves(points: Iterable[CurvePoint]) -> CurvesSummary:
 
 __all__ = [
     "COLUMNS",
+    "CurvePoint",
     "CurvesFileError",
     "CurvesSummary",
+    "StrategySummary",
     "read_curves_csv",
     "summarise_curves",
 ]

@@ -13,14 +13,15 @@ Every document already has a label; the simulation hides them and replays labell
    test set, predicts the remaining candidates and lets the strategy pick the next ``step``
    documents, until ``max_labels`` labels.
 
-The result holds learning curves (strategy, seed, labels, macro-F1) and, per strategy, the
-mean ± sd macro-F1 at each step and the number of labels needed to reach random
-sampling's final macro-F1 (the mean over seeds of random's F1 at ``max_labels``): the mean
-over the seeds that reach it, and how many do.
+What to run is a :class:`~core.simulation.plan.SimulationPlan`. The result holds learning
+curves (strategy, seed, labels, macro-F1) and, per strategy, the mean ± sd macro-F1 at each
+step and the number of labels needed to reach random sampling's final macro-F1 (the mean
+over seeds of random's F1 at ``max_labels``): the mean over the seeds that reach it, and
+how many do (:func:`core.simulation.curves.summarise_curves`).
 
 Model settings: the baseline's full grid search (16 candidates, 5-fold CV) in every round
 is the faithful replay of what the app does, but the simulation fits hundreds of models.
-``tuning="fixed"`` (the default) uses one fixed, small configuration instead
+``tuning="fixed"`` (the plan's default) uses one fixed, small configuration instead
 (:data:`FIXED_BASELINE`: word 1–2 grams, C=1, balanced class weights; the baseline still
 runs its 2-fold CV on that one candidate, which only reports). ``tuning="grid"`` uses the
 model's default configuration with its grid search. Other models always use their
@@ -35,7 +36,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +44,16 @@ from core.errors import LabelLoopError
 from core.evaluation.metrics import evaluate
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
 from core.models.base import ClassifierConfig, config_for, make_classifier
+from core.simulation.curves import (
+    CurvePoint,
+    StrategySummary,
+    describe_reach,
+    summarise_curves,
+    table,
+)
+from core.simulation.plan import DEFAULT_STRATEGY, SimulationPlan, Tuning
 from core.training.active_learning import STRATEGIES, make_strategy, select
 from core.wording import plural, verb
-
-#: The strategy compared with random sampling by default (see benchmarks/bench_active_learning.py).
-DEFAULT_STRATEGY = "margin"
 
 #: The baseline's settings for ``tuning="fixed"``: one candidate, no grid search.
 FIXED_BASELINE: dict[str, Any] = {
@@ -58,36 +64,11 @@ FIXED_BASELINE: dict[str, Any] = {
     "n_jobs": 1,
 }
 
-Tuning = Literal["fixed", "grid"]
 _INITIAL_ATTEMPTS = 100
 
 
 class SimulationError(LabelLoopError):
     """The simulation cannot run with these data or settings."""
-
-
-@dataclass(frozen=True, slots=True)
-class CurvePoint:
-    strategy: str
-    seed: int
-    labels: int
-    macro_f1: float
-
-
-@dataclass
-class StrategySummary:
-    """One strategy over all seeds. ``sd`` is the sample standard deviation (0 for one seed)."""
-
-    strategy: str
-    labels: list[int]
-    mean_f1: list[float]
-    sd_f1: list[float]
-    final_mean_f1: float
-    final_sd_f1: float
-    #: Per seed: the first labelled count whose macro-F1 reaches the target, or None.
-    labels_to_target_per_seed: list[int | None] = field(default_factory=list)
-    labels_to_target_mean: float | None = None
-    seeds_reached: int = 0
 
 
 @dataclass
@@ -148,25 +129,17 @@ class SimulationResult:
             "",
         ]
         header = ("strategy", f"macro-F1 @ {s['max_labels']:,}", "labels to reach target")
-        rows = []
-        for name in self.strategies:
-            summary = self.summary[name]
-            final = f"{summary.final_mean_f1:.3f} ± {summary.final_sd_f1:.3f}"
-            if self.target_f1 is None:
-                reach = "n/a (simulate random too)"
-            elif summary.seeds_reached == 0:
-                reach = f"not reached (0/{len(self.seeds)} seeds)"
-            else:
-                reach = (
-                    f"{summary.labels_to_target_mean:,.0f} "
-                    f"({summary.seeds_reached}/{len(self.seeds)} seeds)"
-                )
-            rows.append((name, final, reach))
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-        for row in [header, *rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        n_seeds = len(self.seeds)
+        rows = [
+            (
+                name,
+                f"{summary.final_mean_f1:.3f} ± {summary.final_sd_f1:.3f}",
+                describe_reach(summary, self.target_f1, n_seeds, "n/a (simulate random too)"),
+            )
+            for name, summary in self.summary.items()  # in the order of self.strategies
+        ]
+        notes = [f"Note: {n}" for n in self.notes]
+        return "\n".join([*lines, *table(header, rows), *notes])
 
 
 # -- reading a file ----------------------------------------------------------------------
@@ -267,35 +240,27 @@ def _initial_set(pool: np.ndarray, y: np.ndarray, initial: int, seed: int) -> np
 def simulate(
     texts: Sequence[str],
     labels: Sequence[str],
+    plan: SimulationPlan | None = None,
     *,
-    strategies: Sequence[str] = ("random", DEFAULT_STRATEGY),
-    seeds: int | Sequence[int] = 5,
-    initial: int = 50,
-    step: int = 50,
-    max_labels: int = 1000,
-    test_size: float | None = None,
-    model: str = "baseline",
-    tuning: Tuning = "fixed",
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
 ) -> SimulationResult:
-    """Replay active learning on fully labelled data; see the module docstring.
-
-    ``seeds`` is a count (seeds 0 … N−1) or the seeds themselves. ``test_size`` is a number
-    of documents or a fraction below 1; ``None`` means 5,000, or a quarter of the
-    documents when there are fewer than 20,000.
-    """
+    """Replay active learning on fully labelled data as ``plan`` says (default: the
+    :class:`SimulationPlan` defaults); see the module docstring. A plan that cannot run on
+    these data is a :class:`SimulationError`."""
     started = time.perf_counter()
+    plan = plan or SimulationPlan()
+    initial, step, max_labels, model = plan.initial, plan.step, plan.max_labels, plan.model
     if len(texts) != len(labels):
         raise SimulationError(f"{len(texts)} texts but {len(labels)} labels.")
-    strategies = list(dict.fromkeys(strategies))
+    strategies = list(dict.fromkeys(plan.strategies))
     if not strategies:
         raise SimulationError("Name at least one strategy.")
     for name in strategies:
         if name not in STRATEGIES:
             known = ", ".join(sorted(STRATEGIES))
             raise SimulationError(f"Unknown query strategy '{name}'. Known strategies: {known}.")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    seed_list = plan.seed_list()
     if not seed_list:
         raise SimulationError("Give at least one seed.")
     if initial < 4 or step < 1:
@@ -309,7 +274,7 @@ def simulate(
         raise SimulationError("The labels have fewer than two categories; nothing to learn.")
     index = {c: i for i, c in enumerate(classes)}
     y = np.fromiter((index[v] for v in labels), dtype=np.int64, count=n)
-    n_test = _test_count(test_size, n)
+    n_test = _test_count(plan.test_size, n)
     notes: list[str] = []
     if max_labels > n - n_test:
         notes.append(
@@ -320,7 +285,7 @@ def simulate(
         if max_labels < initial:
             raise SimulationError("Too few documents outside the test set for the initial labels.")
     points = [*range(initial, max_labels, step), max_labels]
-    model_settings = model_config(model, seed_list[0], tuning)[1]
+    model_settings = model_config(model, seed_list[0], plan.tuning)[1]
     reporter = ProgressReporter(progress, should_cancel)
     total = len(seed_list) * len(strategies) * len(points)
     text_array = np.asarray(texts, dtype=object)
@@ -335,7 +300,7 @@ def simulate(
         test_texts = text_array[test].tolist()
         test_truth = [classes[i] for i in y[test]]
         start = _initial_set(np.flatnonzero(~in_test), y, initial, seed)
-        config = model_config(model, seed, tuning)[0]
+        config = model_config(model, seed, plan.tuning)[0]
         for name in strategies:
             strategy = make_strategy(name, seed=seed) if name == "random" else None
             if name not in ("random", "class-balanced"):
@@ -384,13 +349,13 @@ def simulate(
                 labelled[chosen] = True
     reporter.report(total, total, "Simulation finished")
 
-    summary = _summarise(curves, strategies, seed_list, points)
+    summarised = summarise_curves(curves)
     result = SimulationResult(
         strategies=strategies,
         seeds=seed_list,
         curves=curves,
-        summary=summary,
-        target_f1=summary["random"].final_mean_f1 if "random" in summary else None,
+        summary=summarised.summary,
+        target_f1=summarised.target_f1,
         settings={
             "n_documents": n,
             "classes": classes,
@@ -399,12 +364,11 @@ def simulate(
             "step": step,
             "max_labels": max_labels,
             "model": model,
-            "tuning": tuning if model == "baseline" else "default",
+            "tuning": plan.tuning if model == "baseline" else "default",
             "model_settings": model_settings,
         },
         notes=notes,
     )
-    _labels_to_target(result)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -413,56 +377,22 @@ def simulate_file(
     path: str | Path,
     text_col: str,
     label_col: str,
+    plan: SimulationPlan | None = None,
     *,
     reader_options: dict[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
-    **settings: Any,
 ) -> SimulationResult:
-    """:func:`simulate` on a labelled file (``settings`` as for :func:`simulate`); the
-    result notes how many rows had no text or label and were skipped."""
+    """:func:`simulate` on a labelled file; the result notes how many rows had no text or
+    label and were skipped."""
     reporter = ProgressReporter(progress, should_cancel)
     reporter.report(0, 0, f"Reading {Path(path).name}")
     texts, labels, skipped = read_labelled_file(path, text_col, label_col, **(reader_options or {}))
     reporter.check_cancel()
-    result = simulate(texts, labels, progress=progress, should_cancel=should_cancel, **settings)
+    result = simulate(texts, labels, plan, progress=progress, should_cancel=should_cancel)
     if skipped:
         result.notes.append(f"Skipped {plural(skipped, 'row')} without a text or a label.")
     return result
-
-
-def _summarise(
-    curves: list[CurvePoint], strategies: list[str], seeds: list[int], points: list[int]
-) -> dict[str, StrategySummary]:
-    table = {(p.strategy, p.seed, p.labels): p.macro_f1 for p in curves}
-    out = {}
-    for name in strategies:
-        f1 = np.array([[table[name, s, x] for x in points] for s in seeds])
-        sd = f1.std(axis=0, ddof=1) if len(seeds) > 1 else np.zeros(len(points))
-        out[name] = StrategySummary(
-            strategy=name,
-            labels=list(points),
-            mean_f1=[float(v) for v in f1.mean(axis=0)],
-            sd_f1=[float(v) for v in sd],
-            final_mean_f1=float(f1[:, -1].mean()),
-            final_sd_f1=float(sd[-1]),
-        )
-    return out
-
-
-def _labels_to_target(result: SimulationResult) -> None:
-    target = result.target_f1
-    if target is None:
-        return
-    for name, summary in result.summary.items():
-        reached: list[int | None] = []
-        for seed in result.seeds:
-            first = next((x for x, f1 in result.curve(name, seed) if f1 >= target), None)
-            reached.append(first)
-        hits = [x for x in reached if x is not None]
-        summary.labels_to_target_per_seed = reached
-        summary.seeds_reached = len(hits)
-        summary.labels_to_target_mean = float(np.mean(hits)) if hits else None
 
 
 __all__ = [
@@ -470,6 +400,7 @@ __all__ = [
     "FIXED_BASELINE",
     "CurvePoint",
     "SimulationError",
+    "SimulationPlan",
     "SimulationResult",
     "StrategySummary",
     "read_labelled_file",

@@ -11,15 +11,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import not_, or_, select
+from sqlalchemy.orm import aliased
 
 from core.labelling.labels import resolved_labels
 from core.store.project import Project
-from core.store.schema import Category, Document
+from core.store.schema import Annotation, Category, Document, EvaluationSample
 
-_EVALUATION = (
-    "(a.document_id IN (SELECT document_id FROM evaluation_sample) "
-    "OR a.document_id IN (SELECT document_id FROM annotations WHERE purpose = 'eval'))"
+_EVAL_LABEL = aliased(Annotation)
+# Annotations of documents in the evaluation set: the sample, or labelled for evaluation.
+_EVALUATION = or_(
+    Annotation.document_id.in_(select(EvaluationSample.document_id)),
+    Annotation.document_id.in_(
+        select(_EVAL_LABEL.document_id).where(_EVAL_LABEL.purpose == "eval")
+    ),
 )
 
 
@@ -54,7 +59,7 @@ def training_data(project: Project) -> TrainingData:
             for c in session.scalars(select(Category).where(Category.retired.is_(False)))
         }
         evaluation = resolved_labels(session, _EVALUATION)
-        train = resolved_labels(session, f"NOT {_EVALUATION}")
+        train = resolved_labels(session, not_(_EVALUATION))
         wanted = sorted(set(evaluation) | set(train))
         texts: dict[int, str] = {}
         for first in range(0, len(wanted), 30_000):

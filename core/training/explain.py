@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.models import CLASSIFIERS, Classifier, make_classifier
+from core.models import Classifier, load_classifier
 from core.store.project import Project
 from core.store.schema import Category, Document, ModelRun
 
@@ -81,9 +81,7 @@ class ModelCache:
             return None
         with self._lock:
             if run.id != self._run_id:
-                make_classifier(run.kind)  # imports (registers) the kind
-                loader = CLASSIFIERS[run.kind]
-                self._classifier = loader.load(Path(run.artifact_path))  # type: ignore[attr-defined]
+                self._classifier = load_classifier(run.kind, Path(run.artifact_path))
                 self._run_id = run.id
             assert self._classifier is not None
             return run.id, self._classifier

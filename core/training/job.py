@@ -25,22 +25,24 @@ evaluates and saves; it estimates no prevalence and its metrics say why
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select
 
 from core.errors import Cancelled
 from core.evaluation.metrics import estimate_prevalence, evaluate, prevalence_note
-from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, scaled
-from core.models import Classifier, ClassifierConfig, check_labels, make_classifier
+from core.jobs import CancelCheck, PartialCallback, ProgressCallback, ProgressReporter, scaled
+from core.models import Classifier, ClassifierConfig, check_labels, load_classifier, make_classifier
 from core.models.base import config_for, library_versions
 from core.models.distributed import is_main_process
+from core.models.hub import check_folder
+from core.store.counts import document_total
+from core.store.predictions import delete_predictions, prediction_rows, write_predictions
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
 from core.training.active_learning import uncertainty
@@ -199,29 +201,35 @@ def train_models(
     project: Project,
     plan: list[tuple[str, ClassifierConfig | dict[str, Any] | None]],
     *,
-    on_result: Callable[[TrainingResult], None] | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    partial: PartialCallback | None = None,
 ) -> list[TrainingResult]:
     """Train several models one after the other in one job (baseline, then BERT).
 
-    Each finished run is handed to ``on_result`` as soon as it is saved, so the window
+    Each finished run is handed to ``partial`` as soon as it is saved, so the window
     shows the baseline's result while BERT trains. The progress bar is split by a rough
     cost share: a transformer takes far longer than the baseline. Cancelling stops the
     run in progress; runs already finished stay. A plan entry's settings may be a dict
     (built into the kind's config here, so the window never imports torch itself).
     """
+    configs = [
+        (kind, config_for(kind, **settings) if isinstance(settings, dict) else settings)
+        for kind, settings in plan
+    ]
+    for _, config in configs:  # a mistyped model folder, before the baseline's minutes
+        if isinstance(getattr(config, "model_name", None), str):
+            check_folder(config.model_name)  # type: ignore[union-attr]
     weights = [20.0 if kind == "transformer" else 1.0 for kind, _ in plan]
     total = sum(weights)
     results: list[TrainingResult] = []
     start = 0.0
-    for (kind, settings), weight in zip(plan, weights, strict=True):
+    for (kind, config), weight in zip(configs, weights, strict=True):
         part = scaled(progress, start / total, (start + weight) / total)
-        config = config_for(kind, **settings) if isinstance(settings, dict) else settings
         result = train_model(project, kind, config, progress=part, should_cancel=should_cancel)
         results.append(result)
-        if on_result is not None:
-            on_result(result)
+        if partial is not None:
+            partial(result)
         start += weight
     return results
 
@@ -240,8 +248,6 @@ def predict_with_run(
     same values), and the documents not reached yet simply lack one if they are new.
     Returns the number of documents predicted.
     """
-    from core.models import CLASSIFIERS
-
     with project.read() as session:
         query = select(ModelRun).where(ModelRun.status == "finished")
         if run_id is not None:
@@ -251,8 +257,7 @@ def predict_with_run(
         from core.errors import LabelLoopError
 
         raise LabelLoopError("No trained model yet: train one first ('labelloop train').")
-    make_classifier(run.kind)  # registers the kind
-    classifier = CLASSIFIERS[run.kind].load(Path(run.artifact_path))  # type: ignore[attr-defined]
+    classifier = load_classifier(run.kind, Path(run.artifact_path))
     predicted = _predict_all(
         project, classifier, run.id, progress=progress, should_cancel=should_cancel, replace=True
     )
@@ -343,10 +348,9 @@ def purge_unfinished_predictions(
     process is gone first."""
     with project.read() as session:
         runs = session.execute(
-            text(
-                "SELECT id, status FROM model_runs AS r WHERE status IN "
-                "('cancelled', 'failed', 'interrupted') "
-                "AND EXISTS (SELECT 1 FROM predictions WHERE run_id = r.id)"
+            select(ModelRun.id, ModelRun.status).where(
+                ModelRun.status.in_(UNFINISHED),
+                exists().where(Prediction.run_id == ModelRun.id),
             )
         ).all()
         if not runs:
@@ -364,13 +368,7 @@ def purge_unfinished_predictions(
             message = f"Removing the predictions of {article} {status} run"
             reporter.report(deleted, total or 1, message)
             with project.write() as session:
-                count = session.execute(
-                    text(
-                        "DELETE FROM predictions WHERE rowid IN (SELECT rowid FROM "
-                        "predictions WHERE run_id = :run LIMIT :n)"
-                    ),
-                    {"run": run_id, "n": PURGE_BATCH},
-                ).rowcount
+                count = delete_predictions(session, run_id, PURGE_BATCH)
             deleted += count
             if count < PURGE_BATCH:
                 break
@@ -417,20 +415,21 @@ def _predict_all(
     """
     reporter = ProgressReporter(progress, should_cancel)
     with project.read() as session:
-        total = session.scalar(select(func.count()).select_from(Document)) or 0
+        total = document_total(session)
     classes = list(classifier.classes_)
     counts = dict.fromkeys(classes, 0)
     done = 0
     for ids, texts in _batches(project, PREDICT_BATCH):
         proba = classifier.predict_proba(texts)
         best = proba.argmax(axis=1)
-        rows = _prediction_rows(run_id, ids, classes, proba, best)
+        # The uncertainty stored is 1 − the margin between the top two categories: the
+        # order of the default query strategy (margin, the best in the simulation
+        # benchmark), so "Most uncertain first" asks what the benchmark measured.
+        rows = prediction_rows(run_id, ids, classes, proba, best, uncertainty(proba, UNCERTAINTY))
         with project.write() as session:
             if while_running:
                 ensure_running(session, run_id)
-            driver = session.connection().connection.driver_connection
-            statement = _REPLACE_PREDICTION if replace else _INSERT_PREDICTION
-            driver.cursor().executemany(statement, rows)
+            write_predictions(session, rows, replace=replace)
         skip = not_counted or set()
         for doc_id, b in zip(ids, best, strict=True):
             if doc_id not in skip:
@@ -438,37 +437,3 @@ def _predict_all(
         done += len(ids)
         reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
     return counts
-
-
-# Through the driver: SQLAlchemy's ORM insert spent 19 s per million rows on binding
-# parameters and encoding JSON, against 7 s here (see BENCHMARKS.md).
-_PREDICTION_COLUMNS = (
-    "predictions (run_id, document_id, category_id, probabilities, uncertainty) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-_INSERT_PREDICTION = f"INSERT INTO {_PREDICTION_COLUMNS}"
-_REPLACE_PREDICTION = f"INSERT OR REPLACE INTO {_PREDICTION_COLUMNS}"
-
-
-def _prediction_rows(
-    run_id: int, ids: list[int], classes: list[str], proba: Any, best: Any
-) -> list[tuple[int, int, int, str, float]]:
-    """One ``predictions`` row per document: the most probable category (``best``, the
-    argmax of ``proba``), the probabilities as the JSON the schema's column reads back
-    (``{"category id": p}``, 6 decimals) and the uncertainty. That is 1 − the margin
-    between the top two categories: the order of the default query strategy (margin, the
-    best in the simulation benchmark), so "Most uncertain first" asks what the benchmark
-    measured."""
-    keys = [json.dumps(str(c)) for c in classes]
-    category = [int(c) for c in classes]
-    scores = uncertainty(proba, UNCERTAINTY).tolist()
-    return [
-        (
-            run_id,
-            doc_id,
-            category[top],
-            "{" + ", ".join(f"{k}: {round(p, 6)!r}" for k, p in zip(keys, row, strict=True)) + "}",
-            score,
-        )
-        for doc_id, top, row, score in zip(ids, best.tolist(), proba.tolist(), scores, strict=True)
-    ]

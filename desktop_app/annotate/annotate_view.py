@@ -38,11 +38,14 @@ from core.codebook import list_categories
 from core.labelling.evaluation_sample import DEFAULT_SAMPLE_SIZE, WHY, draw_evaluation_sample
 from core.labelling.queues import make_queue
 from core.labelling.session import WAIT_LIMIT_S, LabellingSession, SessionProgress, SessionState
-from core.store.project import ProjectBusyError
+from core.store.changes import Change, Stamp, read_stamp
+from core.store.project import Project, ProjectBusyError
+from core.training.active_learning import strategy_choices
 from core.training.explain import Explanation, ModelCache, explain_document
 from desktop_app.annotate.category_panel import CategoryPanel
 from desktop_app.annotate.document_pane import DocumentPane
 from desktop_app.context import ProjectContext
+from desktop_app.worker import JobHandle
 
 QUEUE_CHOICES = (
     ("random", "Unlabelled, random order"),
@@ -83,6 +86,7 @@ class _Request:
     key: str | None = None  # what the user pressed, for messages; None: not a key press
     needs_document: bool = False
     saves: bool = False
+    asks_queue: bool = False  # asks the queue afresh for the next documents
     pressed_at: float = field(default_factory=time.monotonic)
 
 
@@ -105,9 +109,11 @@ class AnnotateView(QWidget):
         self._counting_after = 0  # steps started when the running recount began
         self._queued: collections.deque[_Request] = collections.deque()
         self._notice = ""  # said with the next document shown (keys that were dropped)
-        self._stale = False  # the project changed while a step ran
-        self._forget_served = False
-        self._announcing = False
+        self._changed = Change.NONE  # announced and not followed yet (see _refresh)
+        #: The labels' stamp that the counts shown and the queue's next documents follow:
+        #: a labels change that leaves it as it is (this view's own label) needs nothing.
+        self._seen_labels: Stamp | None = None
+        self._explain_job: JobHandle | None = None
         self._names: dict[int, str] = {}
         self._wait_timer = QTimer(self)
         self._wait_timer.setInterval(WAITING_AFTER_MS)
@@ -128,6 +134,15 @@ class AnnotateView(QWidget):
         self.predicted_box = QComboBox()
         self.predicted_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.predicted_box.hide()
+        # Which query strategy orders 'Most uncertain first' (core's registry; margin
+        # first, the default, read through an index).
+        self.strategy_box = QComboBox()
+        self.strategy_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.strategy_box.setToolTip("How 'most uncertain' is measured")
+        for name, title in sorted(strategy_choices(), key=lambda c: c[0] != "margin"):
+            if name != "random":  # random order has a queue of its own
+                self.strategy_box.addItem(title, name)
+        self.strategy_box.hide()
         self.suggestion_toggle = QCheckBox("Show model suggestion")
         self.suggestion_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.suggestion_toggle.setToolTip(
@@ -161,6 +176,7 @@ class AnnotateView(QWidget):
         top.addWidget(self.queue_box)
         top.addWidget(self.search_box, 1)
         top.addWidget(self.predicted_box)
+        top.addWidget(self.strategy_box)
         top.addWidget(self.draw_button)
         top.addWidget(self.suggestion_toggle)
         top.addWidget(self.explain_toggle)
@@ -210,6 +226,7 @@ class AnnotateView(QWidget):
         self.queue_box.currentIndexChanged.connect(self._on_queue_choice)
         self.search_box.returnPressed.connect(self._apply_queue)
         self.predicted_box.activated.connect(lambda _: self._apply_queue())
+        self.strategy_box.activated.connect(lambda _: self._apply_queue())
         self.suggestion_toggle.toggled.connect(lambda _: self._show_suggestion())
         self.explain_toggle.toggled.connect(lambda _: self._explain())
         self.note.returnPressed.connect(self.setFocus)
@@ -227,17 +244,20 @@ class AnnotateView(QWidget):
         context.codebook_changed.connect(self.reload_codebook)
         context.coder_changed.connect(self._on_coder_changed)
         context.open_document_requested.connect(self.open_document)
-        context.documents_changed.connect(self._on_project_changed)
-        context.labels_changed.connect(self._on_project_changed)
-        context.runs_changed.connect(self._on_project_changed)
-        context.skips_changed.connect(self._on_skips_changed)
+        for signal, change in (
+            (context.documents_changed, Change.DOCUMENTS),
+            (context.labels_changed, Change.LABELS),
+            (context.runs_changed, Change.RUNS),
+            (context.skips_changed, Change.SKIPS),
+        ):
+            signal.connect(functools.partial(self._follow, change))
         self.reload_codebook()
 
     # -- public actions ----------------------------------------------------------------
 
     def start(self) -> None:
         """Show the first document of the current queue."""
-        self._submit(_Request("Loading", lambda wait: self.session.start))
+        self._submit(_Request("Loading", lambda wait: self.session.start, asks_queue=True))
 
     def label(self, category_id: int) -> None:
         def make(wait: float) -> Callable[[], SessionState]:
@@ -275,11 +295,16 @@ class AnnotateView(QWidget):
         self.queue_box.blockSignals(False)
         self.search_box.setVisible(name == "search")
         self.predicted_box.setVisible(name == "predicted")
+        self.strategy_box.setVisible(name == "uncertain")
         if name == "search":
             self.search_box.setText(config.get("query", ""))
         if name == "predicted":
             self.predicted_box.setCurrentIndex(
                 self.predicted_box.findData(config.get("category_id"))
+            )
+        if name == "uncertain":
+            self.strategy_box.setCurrentIndex(
+                max(0, self.strategy_box.findData(config.get("strategy", "margin")))
             )
         self._apply_queue()
 
@@ -322,7 +347,7 @@ class AnnotateView(QWidget):
             self.draw_sample(size)
 
     def draw_sample(self, size: int) -> None:
-        handle = self.context.runner.run(
+        handle = self.context.run(
             "Drawing the evaluation sample",
             functools.partial(draw_evaluation_sample, self.context.project, size),
         )
@@ -349,26 +374,34 @@ class AnnotateView(QWidget):
         if request.needs_document and self.view_state is not ViewState.READY:
             return False
         action = request.make(self.wait_limit_s)
+        project = self.context.project
         self.view_state = ViewState.BUSY
         self._running = request
         self._steps_started += 1
         self._wait_timer.start()
-        handle = self.context.runner.run(request.name, lambda progress, should_cancel: action())
+        stamped = project if request.saves or request.asks_queue else None
+        handle = self.context.run(
+            request.name,
+            lambda progress, should_cancel: _step(action, stamped),
+            changes=Change.LABELS if request.saves else Change.NONE,
+        )
         handle.returned.connect(self._on_step_done)
         handle.errored.connect(self._on_step_failed)
         return True
 
-    def _on_step_done(self, state: SessionState) -> None:
+    def _on_step_done(self, result: tuple[SessionState, Stamp | None, Stamp | None]) -> None:
+        state, before, after = result
         request = self._finish_step()
+        if request.asks_queue:  # the next documents and the counts were read after it
+            self._seen_labels = before
+        elif request.saves and before == self._seen_labels:
+            # Nobody else saved a label since the view last followed them: its own save
+            # is the only news (another program's save within the step's milliseconds
+            # would pass unseen, as it would the probe).
+            self._seen_labels = after
         self._show(state)
         self.view_state = self._resting_state(state)
         self.state_shown.emit(state)
-        if request.saves:
-            self._announcing = True  # our own announcement: nothing to refresh here
-            try:
-                self.context.labels_changed.emit()
-            finally:
-                self._announcing = False
         self._next()
 
     def _on_step_failed(self, error: Exception) -> None:
@@ -397,8 +430,7 @@ class AnnotateView(QWidget):
 
     def _next(self) -> None:
         """After a step: follow what changed meanwhile, then run the next queued step."""
-        if self._stale:
-            self._stale = False
+        if self._changed:
             self._refresh(before=self._queued[0] if self._queued else None)
         unused: list[str] = []
         while self._queued and self.view_state not in (ViewState.BUSY, ViewState.WAITING):
@@ -465,41 +497,45 @@ class AnnotateView(QWidget):
 
     # -- following the project -----------------------------------------------------------
 
-    def _on_project_changed(self) -> None:
-        """Documents, labels or models changed (here or in another program): refresh the
-        counts, and let the queue pick the next documents afresh (an empty queue may fill)."""
-        if not self._announcing:
-            self._refresh_timer.start()
-
-    def _on_skips_changed(self) -> None:
-        self._forget_served = True
+    def _follow(self, change: Change) -> None:
+        """Documents, labels, models or skips changed (by this view, another one or another
+        program): refresh once, when the view is at rest (see :meth:`_refresh`)."""
+        self._changed |= change
         self._refresh_timer.start()
 
     def _refresh(self, *, before: _Request | None = None) -> None:
-        """Follow a change: the queue picks its next documents afresh (a new model's
-        order, new documents, documents brought back) and the counts are read again. The
-        document on screen, and the note being typed, stay; an empty queue may fill.
+        """Follow the changes announced: the queue picks its next documents afresh (a new
+        model's order, new documents, documents brought back, labels given elsewhere) and
+        the counts are read again. The document on screen, and the note being typed,
+        stay; an empty queue may fill. A labels change that left the labels as the view
+        last read them (its own label: the step read them after saving) does nothing, so
+        the queue's next documents are not asked again after every key.
 
         ``before``: the request about to run; one that shows a document itself (a queue
         change, Back) makes refilling an empty queue first needless.
         """
         if self.view_state is ViewState.IDLE:
-            return  # start() reads everything
-        if self.view_state in (ViewState.BUSY, ViewState.WAITING):
-            self._stale = True  # done after the step (before the keys queued behind it)
+            self._changed = Change.NONE  # start() reads everything
             return
-        forget, self._forget_served = self._forget_served, False
-        self.session.forget_upcoming(forget_served=forget)  # no step is running
+        if self.view_state in (ViewState.BUSY, ViewState.WAITING):
+            return  # done after the step (before the keys queued behind it): see _next
+        changed, self._changed = self._changed, Change.NONE
+        if not changed:
+            return
+        labels = read_stamp(self.context.project, Change.LABELS)
+        if changed == Change.LABELS and labels == self._seen_labels:
+            return
+        self._seen_labels = labels  # followed below: the counts and the next documents
+        # No step is running: the session is ours.
+        self.session.forget_upcoming(forget_served=Change.SKIPS in changed)
         if self.view_state is not ViewState.READY:
             if before is None or before.needs_document:
-                self._run(_Request("Refreshing", lambda wait: self.session.refill))
+                self._run(_Request("Refreshing", lambda wait: self.session.refill, asks_queue=True))
             return
         # The counts on a worker, off the state machine: keys never wait for them.
         self._counting_after = self._steps_started
         session = self.session
-        handle = self.context.runner.run(
-            "Counting", lambda progress, should_cancel: session.progress()
-        )
+        handle = self.context.run("Counting", lambda progress, should_cancel: session.progress())
         handle.returned.connect(self._on_counted)
         handle.errored.connect(lambda error: self._say(f"Could not count the labels: {error}"))
 
@@ -543,25 +579,25 @@ class AnnotateView(QWidget):
         """Ask (on a worker thread) which words pushed the model, for the shown document."""
         document = self.last_state.document if self.last_state else None
         if not self.explain_toggle.isChecked() or document is None:
+            if self._explain_job is not None:
+                self._explain_job.discard()  # for a document no longer shown
             self.document.clear_explanation()
             return
-        handle = self.context.runner.run(
+        # Plain values for the worker; a newer document's explanation drops this one's.
+        project, document_id, models = self.context.project, document.id, self._models
+        self._explain_job = self.context.run_latest(
+            (self, "explain"),
             "Explaining",
-            lambda progress, should_cancel: explain_document(
-                self.context.project, document.id, self._models
-            ),
+            lambda progress, should_cancel: explain_document(project, document_id, models),
         )
-        handle.returned.connect(self._on_explained)
-        handle.errored.connect(lambda error: self._show_error(str(error)))
+        self._explain_job.returned.connect(self._on_explained)
+        self._explain_job.errored.connect(lambda error: self._show_error(str(error)))
 
     def _on_explained(self, explanation: Explanation | None) -> None:
-        current = self.last_state.document if self.last_state else None
         if explanation is None:
             self.message.setText("No trained model yet: train one to see explanations.")
             self.message.show()
             return
-        if current is None or explanation.document_id != current.id:
-            return  # the user has moved on
         colours = {c.id: c.colour for c in list_categories(self.context.project)}
         self.document.set_explanation(explanation.terms, self._names, colours)
 
@@ -584,6 +620,7 @@ class AnnotateView(QWidget):
         name = self.queue_box.currentData()
         self.search_box.setVisible(name == "search")
         self.predicted_box.setVisible(name == "predicted")
+        self.strategy_box.setVisible(name == "uncertain")
         if name == "search":
             self.search_box.setFocus()
             if not self.search_box.text().strip():
@@ -597,10 +634,16 @@ class AnnotateView(QWidget):
             config = {"query": self.search_box.text()}
         elif name == "predicted":
             config = {"category_id": self.predicted_box.currentData()}
+        elif name == "uncertain":
+            config = {"strategy": self.strategy_box.currentData()}
         self.document.set_search_terms(config.get("query", ""))
         queue = make_queue(name, **config)
         self._submit(
-            _Request("Loading", lambda wait: functools.partial(self.session.set_queue, queue))
+            _Request(
+                "Loading",
+                lambda wait: functools.partial(self.session.set_queue, queue),
+                asks_queue=True,
+            )
         )
         self.setFocus()
 
@@ -609,7 +652,19 @@ class AnnotateView(QWidget):
             self.session = LabellingSession(self.context.project, coder, self.session.queue)
             return self.session.start
 
-        self._submit(_Request("Loading", make))
+        self._submit(_Request("Loading", make, asks_queue=True))
+
+
+def _step(
+    action: Callable[[], SessionState], project: Project | None
+) -> tuple[SessionState, Stamp | None, Stamp | None]:
+    """Run one session step on the worker thread; with ``project`` (a step that saves or
+    asks the queue afresh), the labels' stamps just before and after it (_on_step_done)."""
+    if project is None:
+        return action(), None, None
+    before = read_stamp(project, Change.LABELS)
+    state = action()
+    return state, before, read_stamp(project, Change.LABELS)
 
 
 def _keys(count: int) -> str:

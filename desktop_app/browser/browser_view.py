@@ -1,8 +1,8 @@
 """The Documents tab: every document of the project in a table, with filters and search.
 
 Filtering runs as a job on the worker runner (on a million documents a search takes up to
-a few hundred milliseconds), so typing never freezes the window. Each filter run carries a
-generation number; a result that arrives after a newer filter was started is dropped.
+a few hundred milliseconds), so typing never freezes the window. Only the newest filter's
+result is shown: starting one drops the one before (``run_latest``).
 
 The tab follows the store through the project context: labels changed → the rows are read
 again (the list and the scroll position stay, so a document you just labelled does not
@@ -46,8 +46,8 @@ JOB_NAME = "Filtering documents"
 _ANY = "any"
 _UNLABELLED = "unlabelled"
 
-#: What a filter job returns: its generation, its filter, the matching ids, all documents.
-_Result = tuple[int, BrowseFilter, np.ndarray, int]
+#: What a filter job returns: its filter, the matching ids, the number of all documents.
+_Result = tuple[BrowseFilter, np.ndarray, int]
 
 
 def _count_text(browse_filter: BrowseFilter, shown: int, total: int) -> str:
@@ -78,7 +78,6 @@ class DocumentsBrowser(QWidget):
     def __init__(self, context: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self._generation = 0
         self._job: JobHandle | None = None
         self._coders_stale = False
 
@@ -197,17 +196,14 @@ class DocumentsBrowser(QWidget):
         self._search_timer.stop()
         browse_filter = self.current_filter()
         project = self.context.project
-        self._generation += 1
-        generation = self._generation
 
         def job(progress: Any = None, should_cancel: Any = None) -> _Result:
             ids = filtered_ids(project, browse_filter)
             total = len(ids) if browse_filter.is_empty else document_count(project)
-            return generation, browse_filter, ids, total
+            return browse_filter, ids, total
 
-        if self._job is not None:
-            self._job.cancel()  # it cannot stop mid-query, but its result will be dropped
-        self._job = self.context.runner.run(JOB_NAME, job)
+        # A filter still running cannot stop mid-query, but its result is dropped.
+        self._job = self.context.run_latest((self, "filter"), JOB_NAME, job)
         self._job.returned.connect(self._on_filtered)
         self._job.errored.connect(self._on_filter_failed)
         self._busy_timer.start()
@@ -216,9 +212,7 @@ class DocumentsBrowser(QWidget):
         return self._job is not None and self._job.is_running()
 
     def _on_filtered(self, result: _Result) -> None:
-        generation, browse_filter, ids, total = result
-        if generation != self._generation:
-            return  # a newer filter is on its way
+        browse_filter, ids, total = result
         self._job = None
         self._busy_timer.stop()
         current = self._current_document()
@@ -232,8 +226,6 @@ class DocumentsBrowser(QWidget):
         self.results_shown.emit(len(ids))
 
     def _on_filter_failed(self, error: Exception) -> None:
-        if self.sender() is not self._job:
-            return  # an outdated filter
         self._job = None
         self._busy_timer.stop()
         self.count_label.setText(f"Could not filter the documents: {error}")

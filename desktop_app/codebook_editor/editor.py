@@ -1,9 +1,9 @@
 """The codebook editor: the categories in a table, with actions that change them.
 
-Every change goes through ``core.codebook`` and is then announced on the project
-context (``codebook_changed``; a merge also ``labels_changed``), so the other views
-follow. The editor itself follows those signals from anyone else. The changes are small
-SQLite writes (a few ms), so they run on the GUI thread.
+Every change goes through ``core.codebook`` by way of ``context.apply``, which announces
+it (``codebook_changed``; a merge also ``labels_changed``) so every view follows, this
+editor included: it refreshes on those signals whoever made the change. The changes are
+small SQLite writes (a few ms), so they run on the GUI thread.
 
 Each action has a method that takes its values (``add``, ``edit``, ``rename``, ``merge``,
 ``retire``, ``restore``, ``move_up``, ``move_down``): it shows a ``CodebookError`` in the
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from core import codebook
 from core.codebook import DEFAULT_SHORTCUTS, PALETTE, CategoryInfo
 from core.errors import CodebookError
+from core.store.changes import Change
 from desktop_app.codebook_editor.dialogs import (
     ERROR_STYLE,
     CategoryDialog,
@@ -65,7 +66,6 @@ class CodebookEditor(QWidget):
     def __init__(self, context: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self._announcing = False  # our own announcements need no second refresh
         self._stale = False  # something changed while we were hidden
 
         self.summary = plain_label()
@@ -261,8 +261,6 @@ class CodebookEditor(QWidget):
             self.table.setColumnWidth(column, min(wanted, widest))
 
     def _on_project_changed(self) -> None:
-        if self._announcing:
-            return
         if self.isVisible():
             self.refresh()
         else:
@@ -366,8 +364,12 @@ class CodebookEditor(QWidget):
     # -- the changes themselves (raise CodebookError; the dialogs call these) --------------
 
     def _add(self, name: str, definition: str, key: str | None, colour: str | None) -> CategoryInfo:
-        info = codebook.add_category(
-            self.context.project, name, definition=definition, shortcut=key, colour=colour
+        project = self.context.project
+        info = self.context.apply(
+            lambda: codebook.add_category(
+                project, name, definition=definition, shortcut=key, colour=colour
+            ),
+            changes=Change.CODEBOOK,
         )
         key_text = f" with key {info.shortcut}" if info.shortcut else " without a key"
         self._changed(f"Added '{info.name}'{key_text}.", select=info.name)
@@ -376,31 +378,43 @@ class CodebookEditor(QWidget):
     def _edit(
         self, name: str, definition: str | None, key: str | None, colour: str | None
     ) -> CategoryInfo:
-        info = codebook.update_category(
-            self.context.project, name, definition=definition, shortcut=key, colour=colour
+        project = self.context.project
+        info = self.context.apply(
+            lambda: codebook.update_category(
+                project, name, definition=definition, shortcut=key, colour=colour
+            ),
+            changes=Change.CODEBOOK,
         )
         self._changed(f"Saved '{info.name}'.", select=info.name)
         return info
 
     def _rename(self, old: str, new: str) -> CategoryInfo:
         before = self._row_named(old)
-        info = codebook.rename_category(self.context.project, old, new)
+        info = self.context.apply(
+            lambda: codebook.rename_category(self.context.project, old, new),
+            changes=Change.CODEBOOK,
+        )
         was = before.name if before else old
         self._changed(f"Renamed '{was}' to '{info.name}'; its labels stay.", select=info.name)
         return info
 
     def _merge(self, source: str, into: str) -> int:
-        moved = codebook.merge_categories(self.context.project, source, into)
+        moved = self.context.apply(
+            lambda: codebook.merge_categories(self.context.project, source, into),
+            changes=Change.CODEBOOK | Change.LABELS,
+        )
         labels = "1 label" if moved == 1 else f"{moved:,} labels"
         self._changed(
             f"Merged '{source}' into '{into}': {labels} moved (see the label history).",
             select=into,
-            labels_moved=True,
         )
         return moved
 
     def _retire(self, name: str) -> CategoryInfo:
-        info = codebook.retire_category(self.context.project, name)
+        info = self.context.apply(
+            lambda: codebook.retire_category(self.context.project, name),
+            changes=Change.CODEBOOK,
+        )
         self._changed(
             f"Retired '{info.name}'; its labels are kept. Restore it to label with it again.",
             select=info.name,
@@ -408,7 +422,10 @@ class CodebookEditor(QWidget):
         return info
 
     def _restore(self, name: str) -> CategoryInfo:
-        info = codebook.restore_category(self.context.project, name)
+        info = self.context.apply(
+            lambda: codebook.restore_category(self.context.project, name),
+            changes=Change.CODEBOOK,
+        )
         key_text = f" with key {info.shortcut}" if info.shortcut else " (no free key 1–9)"
         self._changed(f"Restored '{info.name}'{key_text}.", select=info.name)
         return info
@@ -429,27 +446,25 @@ class CodebookEditor(QWidget):
         everything.remove(row.name)
         at = everything.index(neighbour) + (1 if offset > 0 else 0)
         everything.insert(at, row.name)
-        codebook.reorder_categories(self.context.project, everything)
+        self.context.apply(
+            lambda: codebook.reorder_categories(self.context.project, everything),
+            changes=Change.CODEBOOK,
+        )
         self.show_message("")
         self._changed("", select=row.name)
         return True
 
-    def _changed(self, message: str, *, select: str, labels_moved: bool = False) -> None:
-        """Show the new codebook, then tell everyone else."""
-        self.refresh()
+    def _changed(self, message: str, *, select: str) -> None:
+        """After a change (its announcement refreshed the rows): select its category and
+        say what was done."""
+        if self._stale:  # hidden, so not refreshed: the rows are needed to select in
+            self.refresh()
         if not self.select(select) and self.model.rowCount():
             self._select_row(
                 min(max(self.table.currentIndex().row(), 0), self.model.rowCount() - 1)
             )
         if message:
             self.show_message(message)
-        self._announcing = True
-        try:
-            self.context.codebook_changed.emit()
-            if labels_moved:
-                self.context.labels_changed.emit()
-        finally:
-            self._announcing = False
 
     # -- dialogs (buttons, keys, context menu) ---------------------------------------------
 

@@ -10,11 +10,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
-from sqlalchemy import func, select
 
-from core.codebook import CategoryInfo, list_categories
+from core.codebook import CategoryInfo, label_counts, list_categories
 from core.store.project import Project
-from core.store.schema import Annotation
 
 #: Longer definitions are cut in the table (the tooltip and the Edit dialog show all).
 DEFINITION_PREVIEW = 280
@@ -60,20 +58,6 @@ class CategoryRow:
         if self.info.merged_into:
             return f"merged into {self.info.merged_into}"
         return "retired" if self.info.retired else "active"
-
-
-def label_counts(project: Project) -> dict[int, tuple[int, int]]:
-    """Labels per category id as (training, evaluation), all coders together."""
-    # One grouped query over the annotations table (a few ms); core has no such helper yet.
-    counts: dict[int, list[int]] = {}
-    with project.read() as session:
-        for category_id, purpose, count in session.execute(
-            select(Annotation.category_id, Annotation.purpose, func.count()).group_by(
-                Annotation.category_id, Annotation.purpose
-            )
-        ):
-            counts.setdefault(category_id, [0, 0])[0 if purpose == "train" else 1] += count
-    return {category_id: (train, eval_) for category_id, (train, eval_) in counts.items()}
 
 
 def load_rows(project: Project, *, include_retired: bool) -> list[CategoryRow]:

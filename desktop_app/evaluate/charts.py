@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 _KIND_COLOURS = {"baseline": "#1f77b4", "transformer": "#d62728"}
 
 
+def draw_message(figure: Figure, message: str) -> None:
+    """An empty chart that says why it is empty, centred, instead of a blank pane."""
+    figure.clear()
+    figure.text(0.5, 0.5, message, ha="center", va="center", wrap=True, color="0.35")
+
+
 def draw_confusion(figure: Figure, evaluation: Mapping[str, Any], names: Mapping[str, str]) -> None:
     """A heatmap of the evaluation sample's confusion matrix, counts written in each cell.
 

@@ -4,7 +4,7 @@ Both are measured on the same evaluation documents (``core.evaluation.comparison
 precision, recall and F1 with intervals, the difference in macro-F1 with a paired interval,
 McNemar's test, training time and device, and one sentence saying which to use. The
 comparison is computed by a background job (a bootstrap over the evaluation documents);
-a result for a pair that is no longer chosen is dropped.
+choosing another pair drops the job before (``run_latest``).
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import LabelLoopError
 from core.evaluation.comparison import RunComparison, better, compare_runs, describe_cost
 from core.evaluation.metrics import describe_metric
 from core.evaluation.reports import model_name
 from core.jobs import CancelCheck
+from core.store.project import Project
 from core.wording import plural
 from desktop_app.context import ProjectContext
-from desktop_app.worker import JobHandle
+from desktop_app.worker import Job, JobHandle
 
 EMPTY = (
     "Train the baseline and BERT (Train page: 'Baseline then BERT') to compare them here "
@@ -40,14 +40,9 @@ EMPTY = (
 )
 
 
-def _comparison_job(context: ProjectContext, first: int, second: int):  # type: ignore[no-untyped-def]
-    project = context.project
-
-    def job(*, progress: Any = None, should_cancel: CancelCheck | None = None) -> Any:
-        try:
-            return (first, second, compare_runs(project, first, second))
-        except LabelLoopError as error:
-            return (first, second, str(error))
+def _comparison_job(project: Project, first: int, second: int) -> Job:
+    def job(*, progress: Any = None, should_cancel: CancelCheck | None = None) -> RunComparison:
+        return compare_runs(project, first, second)
 
     return job
 
@@ -145,6 +140,8 @@ class ComparisonView(QWidget):
         """Relabelled evaluation documents change the comparison: compute it again, now
         if it is on screen, else when it is shown."""
         self._wanted = None
+        if self._job is not None:
+            self._job.discard()  # it compared the labels as they were
         if self.isVisible():
             self._choice_changed()
 
@@ -167,30 +164,31 @@ class ComparisonView(QWidget):
         pair = self.chosen()
         if pair is None or pair[0] == pair[1]:
             self._wanted = None
+            if self._job is not None:
+                self._job.discard()  # its answer is no longer asked for
             self._show_result(None, EMPTY if pair is None else "Choose two different runs.")
             return
         if pair == self._wanted:
             return
-        if self._job is not None and self._job.is_running():
-            self._job.cancel()
         self._wanted = pair
         self.message.setText(f"Comparing run #{pair[0]} with run #{pair[1]}…")
         self.message.show()
-        handle = self.context.runner.run(
-            f"compare runs #{pair[0]} and #{pair[1]}", _comparison_job(self.context, *pair)
+        handle = self.context.run_latest(
+            (self, "comparison"),
+            f"compare runs #{pair[0]} and #{pair[1]}",
+            _comparison_job(self.context.project, *pair),
         )
-        handle.returned.connect(self._comparison_ready)
+        handle.returned.connect(lambda comparison: self._comparison_ready(pair, comparison))
+        handle.errored.connect(lambda error: self._comparison_ready(pair, str(error)))
         self._job = handle
 
-    def _comparison_ready(self, result: tuple[int, int, RunComparison | str]) -> None:
-        first, second, value = result
-        if (first, second) != self._wanted:
-            return  # outdated
+    def _comparison_ready(self, pair: tuple[int, int], value: RunComparison | str) -> None:
+        """Show the comparison of ``pair``, or the message saying why there is none."""
         if isinstance(value, str):
             self._show_result(None, value)
         else:
             self._show_result(value)
-        self.compared.emit(first, second)
+        self.compared.emit(*pair)
 
     # -- showing -------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@ refreshes itself when ``context.runs_changed`` announces a new run.
 
 Two more tabs beside the charts show the selected run's details: its most informative
 words per category (which needs the saved model loaded) and the evaluation documents it
-got wrong. Both are computed by one background job per selection (``core.evaluation.run_details``);
-a result for a run that is no longer selected is dropped. Double-click or Enter on a
-misclassified document opens it in the Annotate tab.
+got wrong. Both are computed by one background job per selection
+(``core.evaluation.run_details``); selecting another run drops the job before
+(``run_latest``), and a result for a run no longer selected is not shown. Double-click or
+Enter on a misclassified document opens it in the Annotate tab.
 
 A second tab puts two runs side by side (``comparison_view``): by default the latest
 baseline and the latest BERT run, with a recommendation.
@@ -16,6 +17,7 @@ baseline and the latest BERT run, with a recommendation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +45,20 @@ from core.evaluation.reports import describe_cross_validation, model_name
 from core.evaluation.run_details import Misclassified, informative_terms, misclassified
 from core.jobs import CancelCheck
 from core.overview import describe_unfinished_run, finished_runs, unfinished_runs
-from core.wording import plural
+from core.store.project import Project
+from core.wording import local_time, plural
 from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.context import ProjectContext
-from desktop_app.evaluate.charts import draw_confusion, draw_learning_curve
+from desktop_app.evaluate.charts import draw_confusion, draw_learning_curve, draw_message
 from desktop_app.evaluate.comparison_view import ComparisonView
-from desktop_app.worker import JobHandle
+from desktop_app.worker import Job, JobHandle
 
 CONFUSION = "confusion"
+#: In the confusion-matrix tab of a run measured on no evaluation sample.
+NO_CONFUSION = (
+    "No confusion matrix: this run was not measured on an evaluation sample.\n"
+    "Draw one on the Annotate tab (Draw evaluation sample…), label it, and train again."
+)
 LEARNING_CURVE = "learning_curve"
 TOP_TERMS = 15
 PREVALENCE_TITLE = (
@@ -59,38 +67,23 @@ PREVALENCE_TITLE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class RunDetails:
-    """What the details job computed for one run (plain data, made in the worker thread);
-    ``error`` says why it could not (then the lists are empty)."""
+    """What the details job computed for one run (plain data, made in the worker thread)."""
 
-    def __init__(
-        self,
-        run_id: int,
-        terms: dict[str, list[tuple[str, float]]],
-        wrong: list[Misclassified],
-        error: str | None = None,
-    ) -> None:
-        self.run_id = run_id
-        self.terms = terms
-        self.wrong = wrong
-        self.error = error
+    run_id: int
+    terms: dict[str, list[tuple[str, float]]]
+    wrong: list[Misclassified]
 
 
-def _details_job(context: ProjectContext, run_id: int):  # type: ignore[no-untyped-def]
+def _details_job(project: Project, run_id: int) -> Job:
     """A job (see ``desktop_app.worker``) computing both detail tabs of ``run_id``."""
-    project = context.project
 
     def job(*, progress: Any = None, should_cancel: CancelCheck | None = None) -> RunDetails:
-        # Errors travel with the run id, so an outdated job's error is dropped like its result.
-        try:
-            wrong = misclassified(project, run_id)
-            if should_cancel is not None and should_cancel():
-                raise Cancelled()
-            return RunDetails(run_id, informative_terms(project, run_id, top=TOP_TERMS), wrong)
-        except Cancelled:
-            raise
-        except Exception as error:
-            return RunDetails(run_id, {}, [], error=str(error) or type(error).__name__)
+        wrong = misclassified(project, run_id)
+        if should_cancel is not None and should_cancel():
+            raise Cancelled()
+        return RunDetails(run_id, informative_terms(project, run_id, top=TOP_TERMS), wrong)
 
     return job
 
@@ -221,7 +214,7 @@ class EvaluatePage(QWidget):
             cells = [
                 _number(run["id"]),
                 QTableWidgetItem(model_name(run["kind"])),
-                QTableWidgetItem(finished.strftime("%Y-%m-%d %H:%M")),
+                QTableWidgetItem(local_time(finished)),
                 _number(metrics.get("train_size", sum((run["label_counts"] or {}).values()))),
                 QTableWidgetItem(describe_metric(macro) if macro else "not evaluated"),
             ]
@@ -268,6 +261,8 @@ class EvaluatePage(QWidget):
     def _labels_changed(self) -> None:
         # Relabelled evaluation documents change the misclassified list.
         self.details_run_id = self._details_wanted = None
+        if self._details_job is not None:
+            self._details_job.discard()  # it read the labels as they were
         self.comparison_view.labels_changed()
         if self.isVisible():
             self._request_details()
@@ -297,7 +292,7 @@ class EvaluatePage(QWidget):
         if evaluation:
             draw_confusion(self.confusion_figure, evaluation, names)
         else:
-            self.confusion_figure.clear()
+            draw_message(self.confusion_figure, NO_CONFUSION)
         draw_learning_curve(self.curve_figure, self.runs, selected=run["id"])
         self.confusion_canvas.draw_idle()
         self.curve_canvas.draw_idle()
@@ -313,26 +308,29 @@ class EvaluatePage(QWidget):
         run_id = self.selected_run_id()
         if run_id is None or run_id in (self.details_run_id, self._details_wanted):
             return
-        if self._details_job is not None and self._details_job.is_running():
-            self._details_job.cancel()  # its result, if any, is dropped as outdated
         self._details_wanted = run_id
         note = f"Loading run #{run_id}…"
         self.terms_note.setText(note)
         self.wrong_note.setText(note)
-        handle = self.context.runner.run(
-            f"run #{run_id} details", _details_job(self.context, run_id)
+        handle = self.context.run_latest(
+            (self, "details"), f"run #{run_id} details", _details_job(self.context.project, run_id)
         )
         handle.returned.connect(self._details_ready)
+        handle.errored.connect(
+            lambda error: self._details_ready(RunDetails(run_id, {}, []), error=error)
+        )
         self._details_job = handle
 
-    def _details_ready(self, details: RunDetails) -> None:
-        if details.run_id != self._details_wanted or details.run_id != self.selected_run_id():
-            return  # outdated: another run was selected meanwhile
+    def _details_ready(self, details: RunDetails, *, error: Exception | None = None) -> None:
+        """Show ``details`` (empty, with ``error`` saying why, when the job failed)."""
+        if details.run_id != self.selected_run_id():
+            return  # the selection went back to the run shown before this job ended
         self.details_run_id = details.run_id
         self._fill_terms(details.terms)
         self._fill_misclassified(details.wrong)
-        if details.error is not None:
-            text = f"Could not load the details of run #{details.run_id}: {details.error}"
+        if error is not None:
+            reason = str(error) or type(error).__name__
+            text = f"Could not load the details of run #{details.run_id}: {reason}"
             self.terms_note.setText(text)
             self.wrong_note.setText(text)
         self.details_shown.emit(details.run_id)

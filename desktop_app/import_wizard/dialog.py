@@ -40,6 +40,7 @@ from core.errors import Cancelled, EncodingUnclearError, LabelLoopError
 from core.ingest import ImportOptions, ImportSummary, Preview, import_file, preview_file
 from core.ingest.readers import FORMATS
 from core.jobs import CancelCheck, ProgressCallback
+from core.store.changes import Change
 from core.wording import verb
 from desktop_app.context import ProjectContext
 from desktop_app.import_wizard.columns import ColumnChoices
@@ -137,8 +138,8 @@ class ImportDialog(QDialog):
         self._preview: Preview | None = None
         self._encoding: str | None = None  # the user's choice; None: detected
         self._delimiter: str | None = None
+        self._sheet: str | None = None  # a workbook's sheet; None: the first
         self._detected: dict[str, str] = {}
-        self._preview_job: JobHandle | None = None
         self._import_job: JobHandle | None = None
         self._jobs: set[JobHandle] = set()  # started here and not finished: waited on close
         self._format: str | None = None  # "csv", "excel"… as read, or guessed from the name
@@ -174,6 +175,11 @@ class ImportDialog(QDialog):
         for combo in (self.encoding_combo, self.delimiter_combo):
             combo.setPlaceholderText("detecting…")
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.sheet_combo = QComboBox()
+        self.sheet_combo.setToolTip("The workbook's sheet to import.")
+        self.sheet_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.sheet_label = QLabel("S&heet:")
+        self.sheet_label.setBuddy(self.sheet_combo)
         self.encoding_label = QLabel("&Encoding:")
         self.encoding_label.setBuddy(self.encoding_combo)
         self.delimiter_label = QLabel("&Delimiter:")
@@ -193,6 +199,8 @@ class ImportDialog(QDialog):
         reading = QHBoxLayout()
         reading.addWidget(self.format_label)
         reading.addSpacing(16)
+        reading.addWidget(self.sheet_label)
+        reading.addWidget(self.sheet_combo)
         reading.addWidget(self.encoding_label)
         reading.addWidget(self.encoding_combo)
         reading.addSpacing(12)
@@ -272,6 +280,7 @@ class ImportDialog(QDialog):
         self.folder_button.clicked.connect(self.choose_folder)
         self.encoding_combo.activated.connect(self._on_encoding_chosen)
         self.delimiter_combo.activated.connect(self._on_delimiter_chosen)
+        self.sheet_combo.activated.connect(self._on_sheet_chosen)
         self.columns.changed.connect(self._on_columns_changed)
         self.import_button.clicked.connect(self.start_import)
         self.buttons.rejected.connect(self.reject)
@@ -280,6 +289,7 @@ class ImportDialog(QDialog):
         order = [
             self.file_button,
             self.folder_button,
+            self.sheet_combo,
             self.encoding_combo,
             self.delimiter_combo,
             c.text_combo,
@@ -326,7 +336,7 @@ class ImportDialog(QDialog):
             self.columns.clear()  # guess the roles afresh for another file
         self._path = path
         self._format = "txt-folder" if path.is_dir() else FORMATS.get(path.suffix.lower())
-        self._encoding = self._delimiter = None
+        self._encoding = self._delimiter = self._sheet = None
         self._detected = {}
         self._preview = None
         self.encoding_note.setText("")
@@ -368,10 +378,14 @@ class ImportDialog(QDialog):
             self.columns.options(),
             encoding=self._encoding,
             delimiter=self._delimiter,
+            sheet=self._sheet,
             chunk_size=self.chunk_size,
         )
         job = functools.partial(import_file, self.context.project, self._path, options)
-        handle = self.context.runner.run(f"Importing {self._path.name}", job)
+        changes = Change.DOCUMENTS
+        if options.label_col:  # labels, and the categories they name if new
+            changes |= Change.CODEBOOK | Change.LABELS
+        handle = self.context.run(f"Importing {self._path.name}", job, changes=changes)
         self._import_job = handle
         self._keep(handle)
         handle.returned.connect(self._on_imported)
@@ -407,21 +421,18 @@ class ImportDialog(QDialog):
     def _load_preview(self) -> None:
         if self._path is None:
             return
-        old = self._preview_job
-        if old is not None:
-            old.returned.disconnect(self._on_preview_loaded)
-            old.errored.disconnect(self._on_preview_failed)
-            old.cancel()
         reader_options = {}
         if self._encoding:
             reader_options["encoding"] = self._encoding
         if self._delimiter:
             reader_options["delimiter"] = self._delimiter
+        if self._sheet:
+            reader_options["sheet"] = self._sheet
         for combo in (self.encoding_combo, self.delimiter_combo):
             combo.setPlaceholderText("detecting…")
         job = functools.partial(read_preview, self._path, reader_options)
-        handle = self.context.runner.run(f"Reading {self._path.name}", job)
-        self._preview_job = handle
+        # The newest reading wins: another encoding chosen meanwhile drops this one.
+        handle = self.context.run_latest((self, "preview"), f"Reading {self._path.name}", job)
         self._keep(handle)
         handle.returned.connect(self._on_preview_loaded)
         handle.errored.connect(self._on_preview_failed)
@@ -429,7 +440,6 @@ class ImportDialog(QDialog):
         self._show_message(f"Reading {self._path.name}…")
 
     def _on_preview_loaded(self, preview: Preview) -> None:
-        self._preview_job = None
         self._preview = preview
         self._format = preview.file_format
         if not self._encoding and "encoding" in preview.details:
@@ -456,7 +466,6 @@ class ImportDialog(QDialog):
 
     def _on_preview_failed(self, error: Exception) -> None:
         # The column choices stay (greyed out): another encoding or delimiter may fix it.
-        self._preview_job = None
         self._preview = None
         self.table.show_preview(None)
         self.table_caption.setText("")
@@ -464,6 +473,8 @@ class ImportDialog(QDialog):
         if isinstance(error, EncodingUnclearError):
             self._ask_for_reading(error)
             return
+        for combo in (self.encoding_combo, self.delimiter_combo):
+            combo.setPlaceholderText("–")  # nothing was detected: the file was not read
         self._set_stage(Stage.UNREADABLE)
         if isinstance(error, UnicodeError) and self._encoding:
             # A codec that cannot even start on these bytes (utf-16 without a BOM).
@@ -480,7 +491,8 @@ class ImportDialog(QDialog):
         for encoding, button in self.reading_buttons.items():
             button.setText(f"{READINGS[encoding]}: {error.readings.get(encoding, '')}")
         self.encoding_question.show()
-        self.encoding_combo.setPlaceholderText("unclear")
+        self._fill_reading_options()  # every encoding offered, none chosen yet
+        self.encoding_combo.setPlaceholderText("unclear: choose")
         self.delimiter_combo.setPlaceholderText("–")
         self._show_message(
             f"The file's encoding is unclear: {error.valid:,} of its "
@@ -499,8 +511,13 @@ class ImportDialog(QDialog):
         file_format = self._format
         details = self._preview.details if self._preview is not None else {}
         words = [FORMAT_NAMES.get(file_format or "", "Unknown kind of file")]
-        if "sheet" in details:
+        sheets = self._preview.sheets if self._preview is not None else []
+        if "sheet" in details and len(sheets) <= 1:
             words.append(f"sheet '{details['sheet']}'")
+        self.sheet_combo.clear()
+        for name in sheets:
+            self.sheet_combo.addItem(name, name)
+        self.sheet_combo.setCurrentIndex(self.sheet_combo.findData(details.get("sheet")))
         if "rows" in details:
             words.append(f"{int(details['rows']):,} rows")
         if "files" in details:
@@ -544,6 +561,9 @@ class ImportDialog(QDialog):
             widget.setVisible(shows_encoding)
         for widget in (self.delimiter_label, self.delimiter_combo):
             widget.setVisible(shows_delimiter)
+        for widget in (self.sheet_label, self.sheet_combo):
+            widget.setVisible(self.sheet_combo.count() > 1)
+        self.sheet_combo.setEnabled(not busy)
         # JSON Lines is UTF-8 by definition: shown, not changeable.
         self.encoding_combo.setEnabled(not busy and file_format != "jsonl")
         self.delimiter_combo.setEnabled(not busy)
@@ -556,6 +576,13 @@ class ImportDialog(QDialog):
         value = None if chosen is None or same_codec(chosen, detected) else chosen
         if value != self._encoding:
             self._encoding = value
+            self._load_preview()
+
+    def _on_sheet_chosen(self, index: int) -> None:
+        chosen = self.sheet_combo.itemData(index)
+        if chosen != (self._preview.details.get("sheet") if self._preview else None):
+            self._sheet = chosen
+            self.columns.clear()  # another sheet, other columns: guess the roles afresh
             self._load_preview()
 
     def _on_delimiter_chosen(self, index: int) -> None:
@@ -571,9 +598,6 @@ class ImportDialog(QDialog):
     def _on_imported(self, summary: ImportSummary) -> None:
         self._set_stage(Stage.IMPORTED)
         self._show_message(summary.describe(), icon=QStyle.StandardPixmap.SP_DialogApplyButton)
-        self.context.documents_changed.emit()
-        if summary.categories_created:
-            self.context.codebook_changed.emit()
         self.imported.emit(summary)
 
     def _on_import_failed(self, error: Exception) -> None:

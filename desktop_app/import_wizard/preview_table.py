@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from core.ingest import Preview
 from core.ingest.readers import as_text
+from core.labelling.bidi import visible_bidi
 
 #: Widest a column is made to fit its contents, in average characters (the text column:
 #: twice as wide); the user can widen any column by dragging.
@@ -32,12 +33,19 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def cell_text(value: Any) -> str:
-    """A parsed value as one line of text: line breaks shown as ↵, nested data as JSON."""
+    """A parsed value as one line of text: line breaks shown as ↵, nested data as JSON,
+    characters that change the reading direction as markers (⟨RLO⟩)."""
     if isinstance(value, dict | list | tuple):
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = as_text(value)
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ").replace("\t", " ")
+    return (
+        visible_bidi(text)
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", " ↵ ")
+        .replace("\t", " ")
+    )
 
 
 class PreviewModel(QAbstractTableModel):
@@ -52,6 +60,7 @@ class PreviewModel(QAbstractTableModel):
         super().__init__(parent)
         self._columns: list[str] = []
         self._rows: list[dict[str, Any]] = []
+        self._locations: list[str] = []
         self._roles: dict[str, str] = {}
         self._grey = QPalette().color(QPalette.ColorRole.PlaceholderText)
 
@@ -59,6 +68,7 @@ class PreviewModel(QAbstractTableModel):
         self.beginResetModel()
         self._columns = list(preview.columns) if preview is not None else []
         self._rows = list(preview.rows) if preview is not None else []
+        self._locations = list(preview.locations) if preview is not None else []
         self._roles = {}
         self.endResetModel()
 
@@ -115,15 +125,29 @@ class PreviewModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             text = as_text(value) if not isinstance(value, dict | list | tuple) else None
             if text and len(text) > 40:
-                escaped = html.escape(text[:TOOLTIP_CHARS])
+                escaped = html.escape(visible_bidi(text[:TOOLTIP_CHARS]))
                 return f"<p style='white-space:pre-wrap'>{escaped}</p>"
+        return None
+
+    def _row_header(self, row: int, role: int) -> str | None:
+        """The row's number as messages name it (the file's row: the header is row 1), and
+        in the tooltip where it is and the id it gets without an id column."""
+        location = self._locations[row] if row < len(self._locations) else f"row {row + 1}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            short = location.removesuffix(" (row 1 is the header)").rsplit(" ", 1)[-1]
+            return short if location.startswith(("row", "line", "sheet")) else str(row + 1)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return html.escape(
+                f"{location[0].upper()}{location[1:]}. Without an id column this document's "
+                f"id is the file name and {row + 1}, its number among the rows of texts."
+            )
         return None
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Vertical:
-            return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
+            return self._row_header(section, role)
         if not 0 <= section < len(self._columns):
             return None
         role_of_column = self._roles.get(self._columns[section])

@@ -1,10 +1,11 @@
 """The "Active learning simulation" dialog: learning curves from a fully labelled file.
 
-Choose a labelled file, its text and label columns, the strategies and the settings, then
-Run: reading the file and :func:`core.simulation.runner.simulate` are one background job (progress
-with ETA, Cancel). Or open a curves file written by ``labelloop simulate --out``. Either
-way the dialog draws mean macro-F1 ± sd per strategy against labels, with random
-sampling's final macro-F1 as the target, and a plain-text summary. Reading a file's
+Choose a labelled file, its text and label columns, the strategies and the settings (the
+command line's defaults at first), then Run: reading the file and
+:func:`core.simulation.runner.simulate` are one background job (progress with ETA, Cancel).
+Or open a curves file written by ``labelloop simulate --out``. Either way the dialog
+draws mean macro-F1 ± sd per strategy against labels, with random sampling's final
+macro-F1 as the target, and a plain-text summary. Reading a file's
 columns and reading a curves file are jobs too: nothing slow runs in the GUI thread.
 Closing the dialog cancels its job.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ from PySide6.QtWidgets import (
 from core.errors import LabelLoopError
 from core.ingest.readers import FORMATS
 from core.jobs import CancelCheck, ProgressCallback
-from core.simulation.runner import SimulationResult, StrategySummary
+from core.simulation.curves import StrategySummary
+from core.simulation.plan import SimulationPlan
+from core.simulation.runner import SimulationResult
 from core.training.active_learning import strategy_choices
 from desktop_app.chart_export import ask_chart_path, save_figure
 from desktop_app.evaluate.charts import draw_simulation
@@ -49,8 +52,9 @@ from desktop_app.import_wizard.columns import LABEL_NAMES, TEXT_NAMES, guess_col
 from desktop_app.job_progress import JobProgress
 from desktop_app.worker import JobHandle, JobRunner
 
-#: Strategies ticked when the dialog opens (random gives the target).
-DEFAULT_STRATEGIES = ("random", "margin")
+#: What the form shows when the dialog opens: the simulation's defaults, as on the command
+#: line (its strategies include random, which gives the target).
+DEFAULT_PLAN = SimulationPlan()
 _LABELLED_FILES = (
     "Labelled files (" + " ".join(f"*{suffix}" for suffix in FORMATS) + ");;All files (*)"
 )
@@ -64,12 +68,7 @@ class SimulationSettings:
     path: Path
     text_col: str
     label_col: str
-    strategies: tuple[str, ...]
-    seeds: int = 3
-    initial: int = 50
-    step: int = 50
-    max_labels: int = 1000
-    test_size: int | None = None  # None: automatic
+    plan: SimulationPlan
 
 
 @dataclass(frozen=True)
@@ -111,12 +110,7 @@ def run_simulation(
         settings.path,
         settings.text_col,
         settings.label_col,
-        strategies=settings.strategies,
-        seeds=settings.seeds,
-        initial=settings.initial,
-        step=settings.step,
-        max_labels=settings.max_labels,
-        test_size=settings.test_size,
+        settings.plan,
         progress=progress,
         should_cancel=should_cancel,
     )
@@ -190,18 +184,20 @@ class SimulationDialog(QDialog):
         strategies = QVBoxLayout()
         for name, title in strategy_choices():
             box = QCheckBox(title if name in title.lower() else f"{title} ({name})")
-            box.setChecked(name in DEFAULT_STRATEGIES)
+            box.setChecked(name in DEFAULT_PLAN.strategies)
             box.toggled.connect(self._update_buttons)
             self.strategy_boxes[name] = box
             strategies.addWidget(box)
-        self.seeds_spin = _spin(1, 100, 3, "Each seed draws its own test set and first labels")
-        self.initial_spin = _spin(4, 1_000_000, 50, "Random labels to start from")
-        self.step_spin = _spin(1, 1_000_000, 50, "Labels each strategy adds per round")
-        self.max_spin = _spin(4, 10_000_000, 1000, "Labels at the end of the simulation")
+        plan = DEFAULT_PLAN
+        seeds = len(plan.seed_list())
+        self.seeds_spin = _spin(1, 100, seeds, "Each seed draws its own test set and first labels")
+        self.initial_spin = _spin(4, 1_000_000, plan.initial, "Random labels to start from")
+        self.step_spin = _spin(1, 1_000_000, plan.step, "Labels each strategy adds per round")
+        self.max_spin = _spin(4, 10_000_000, plan.max_labels, "Labels at the end of the simulation")
         self.test_spin = _spin(
             0,
             10_000_000,
-            0,
+            int(plan.test_size or 0),
             "Held-out documents the macro-F1 is measured on (never selectable). "
             "Automatic: 5,000, or a quarter of the documents when there are fewer than 20,000.",
         )
@@ -282,10 +278,8 @@ class SimulationDialog(QDialog):
         strategies = tuple(self.chosen_strategies())
         if self._path is None or not text or not label or text == label or not strategies:
             return None
-        return SimulationSettings(
-            path=self._path,
-            text_col=text,
-            label_col=label,
+        plan = replace(
+            DEFAULT_PLAN,
             strategies=strategies,
             seeds=self.seeds_spin.value(),
             initial=self.initial_spin.value(),
@@ -293,6 +287,7 @@ class SimulationDialog(QDialog):
             max_labels=self.max_spin.value(),
             test_size=self.test_spin.value() or None,
         )
+        return SimulationSettings(self._path, text, label, plan)
 
     def _update_buttons(self) -> None:
         idle = not self.busy()

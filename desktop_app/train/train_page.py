@@ -2,10 +2,11 @@
 
 Models: the baseline, BERT, or the baseline then BERT in one job (the default when a GPU
 is found). Training runs ``core.training.job.train_models`` through the project's job runner,
-so labelling goes on meanwhile; the page only hears back through signals. Each run is
-announced (``context.runs_changed``) as soon as it is saved: the baseline's result shows
-while BERT still trains. The device BERT would use, with its memory (or, on a CPU, a rough
-time estimate), is detected once in the background, since importing torch takes seconds.
+so labelling goes on meanwhile; the page only hears back through signals. The job hands
+each run over as a partial result as soon as it is saved, and the context announces it
+(``runs_changed``): the baseline's result shows while BERT still trains. The device BERT
+would use, with its memory (or, on a CPU, a rough time estimate), is detected once in the
+background, since importing torch takes seconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +41,7 @@ from core.overview import (
     label_counts,
     unfinished_runs,
 )
+from core.store.changes import Change
 from core.store.project import Project
 from core.training.devices import DeviceInfo, detect_device
 from core.training.job import SEQUENCES, TrainingResult, train_models
@@ -108,9 +110,6 @@ def describe_result(result: TrainingResult) -> str:
 
 class TrainPage(QWidget):
     """Model choice, label counts, a Train button with progress, and the last result."""
-
-    #: A run of the training job was saved (emitted from the worker thread, so queued).
-    run_saved = Signal(object)
 
     def __init__(self, context: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -195,7 +194,6 @@ class TrainPage(QWidget):
         context.codebook_changed.connect(self._counts_changed)
         context.documents_changed.connect(self._counts_changed)
         context.runs_changed.connect(self.refresh_unfinished)
-        self.run_saved.connect(self._on_run_saved)
         self.refresh_counts()
         self.refresh_unfinished()
         self._model_changed()
@@ -270,7 +268,7 @@ class TrainPage(QWidget):
             self._device_known((_device, self._documents))
         if self._device_job is None:  # the document count may have changed: ask again
             job = _facts_job(self.context.project)
-            handle = self.context.runner.run("Looking for a GPU", job)
+            handle = self.context.run("Looking for a GPU", job)
             handle.returned.connect(self._device_known)
             handle.errored.connect(self._device_failed)
             handle.finished.connect(self._device_job_finished)
@@ -344,13 +342,12 @@ class TrainPage(QWidget):
         """Train the chosen model(s) in the background; returns the job (None if one runs)."""
         if self._job is not None:
             return None
-        job = functools.partial(
-            train_models, self.context.project, self.plan(), on_result=self.run_saved.emit
-        )
+        job = functools.partial(train_models, self.context.project, self.plan())
         name = "Training " + self.model_combo.currentText().split(":")[0].lower()
-        handle = self.context.runner.run(name, job)
+        handle = self.context.run(name, job, changes=Change.RUNS)
         self._job = handle
         self._results = []
+        handle.partial.connect(self._on_run_saved)
         handle.returned.connect(self._on_trained)
         handle.errored.connect(self._on_failed)
         handle.cancelled.connect(self._on_cancelled)
@@ -376,7 +373,6 @@ class TrainPage(QWidget):
             text += "\n\nNext model training…"
         self.result_label.setText(text)
         self.result_label.show()
-        self.context.runs_changed.emit()
 
     def _on_trained(self, results: list[TrainingResult]) -> None:
         text = "\n\n".join(describe_result(r) for r in results)
