@@ -114,7 +114,12 @@ def job_part() -> None:
     if not source.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         build(source, 1_000_000)
-    target = Path(tempfile.mkdtemp(prefix="labelloop-cancel-")) / "bench.labelloop"
+    with tempfile.TemporaryDirectory(prefix="labelloop-cancel-") as folder:
+        cancel_jobs(source, Path(folder) / "bench.labelloop")
+
+
+def cancel_jobs(source: Path, target: Path) -> None:
+    """Cancel training jobs on a copy of ``source`` at ``target``, then purge them."""
     with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
         original.backup(copy)
     results = []

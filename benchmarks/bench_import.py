@@ -52,7 +52,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TARGET_WALL_S = 30.0  # for 1,000,000 rows, full-text index included
-TARGET_RSS_MB = 500.0
+TARGET_RSS_MB = 120.0  # whatever the file size
+#: LabelLoop's wall time over the plain sqlite3 reference's, measured in the same run.
+TARGET_RATIO = 1.25
 TARGET_ROWS = 1_000_000
 SEED = 20261126
 BLOCK = 20_000  # rows generated and written at a time
@@ -399,6 +401,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  CPU time (user + system):        {reference.cpu_s:8.1f} s")
         print(f"  peak RSS:                        {reference.peak_rss_mb:8.0f} MB")
+    ratio = None
+    if reference is not None:
+        ratio = labelloop.wall_s / reference.wall_s
+        print("LabelLoop / reference, same run")
+        print(
+            f"  wall time {ratio:.2f}x (target <= {TARGET_RATIO:.2f}x: "
+            f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}); "
+            f"peak RSS {labelloop.peak_rss_mb / reference.peak_rss_mb:.1f}x"
+        )
     print(f"Targets (for {TARGET_ROWS:,} rows, full-text index included)")
     measured = (
         f"{wall_judged:.1f} s"
@@ -434,15 +445,21 @@ def main(argv: list[str] | None = None) -> int:
             "peak_rss_mb": reference.peak_rss_mb,
             **reference.report,
         },
-        "targets_met": {"wall": wall_ok, "rss": rss_ok},
+        "ratio_to_reference": ratio,
+        "targets_met": {
+            "wall": wall_ok,
+            "rss": rss_ok,
+            "ratio": None if ratio is None else ratio <= TARGET_RATIO,
+        },
     }
     (OUT / f"results_{args.rows}.json").write_text(json.dumps(results, indent=2) + "\n")
     if not args.keep:
         for base in (project_path, reference_path):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{base}{suffix}").unlink(missing_ok=True)
-    checks_ok = all(checked["checks"].values())
-    return 0 if checks_ok and wall_ok and rss_ok else 1
+    # Exit 0 when the benchmark ran, whatever the figures (they are printed above); 1 only
+    # when the imported project is wrong: then the figures mean nothing.
+    return 0 if all(checked["checks"].values()) else 1
 
 
 def _child_main(argv: list[str]) -> None:

@@ -37,7 +37,12 @@ def main() -> int:
     if not source.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         build(source, args.docs)
-    target = Path(tempfile.mkdtemp(prefix="labelloop-scoring-")) / "bench.labelloop"
+    with tempfile.TemporaryDirectory(prefix="labelloop-scoring-") as folder:
+        return run(source, Path(folder) / "bench.labelloop", args.docs)
+
+
+def run(source: Path, target: Path, docs: int) -> int:
+    """Train on a copy of ``source`` at ``target`` (removed with its folder afterwards)."""
     with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
         original.backup(copy)
 
@@ -53,10 +58,10 @@ def main() -> int:
     total = time.perf_counter() - started
     fitted = marks.get("Measuring", total)  # the stage after fitting
     saving = marks.get("Saving", total)
-    print(f"documents: {args.docs:,}; training labels: {result.metrics['train_size']:,}")
+    print(f"documents: {docs:,}; training labels: {result.metrics['train_size']:,}")
     print(f"gather labels and fit (tuning included): {fitted:.1f} s")
     print(
-        f"evaluate, predict and write {args.docs:,} predictions: {saving - fitted:.1f} s "
+        f"evaluate, predict and write {docs:,} predictions: {saving - fitted:.1f} s "
         f"(target <= 60 s for 1,000,000)"
     )
     print(f"whole training job: {total:.1f} s")

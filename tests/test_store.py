@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,13 @@ from sqlalchemy import text
 from core.errors import NewerProjectError, ProjectError
 from core.labelling.labels import set_label
 from core.store.engine import make_engine
-from core.store.project import Project, _alembic_config, head_revision
+from core.store.project import (
+    HEAD_REVISION,
+    KNOWN_REVISIONS,
+    Project,
+    _alembic_config,
+    head_revision,
+)
 from core.store.schema import Category, Document
 
 
@@ -174,3 +182,34 @@ def test_runs_of_an_older_project_get_their_last_sign_of_life_as_heartbeat(
         ("finished", "2026-01-01T10:05:00"),
         ("interrupted", "2026-01-01T10:00:00"),
     ]
+
+
+def test_the_revision_written_is_alembics_head_and_every_migration_is_known() -> None:
+    """Opening skips Alembic at HEAD_REVISION: the constant must follow the migrations."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    assert head_revision() == HEAD_REVISION == script.get_current_head()
+    assert {r.revision for r in script.walk_revisions()} == KNOWN_REVISIONS
+
+
+def test_opening_a_current_project_reads_only_and_needs_no_alembic(project_path: Path) -> None:
+    """`labelloop info` opens the project: at the current schema it imports no Alembic
+    and takes no write lock, so it answers while another program writes."""
+    Project.open(project_path, create=True).close()
+    holder = sqlite3.connect(project_path)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        code = (
+            "import sys; from core.store.project import Project; "
+            f"p = Project.open({str(project_path)!r}); print(p.codebook_version); "
+            "print('alembic' in sys.modules)"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "False"]

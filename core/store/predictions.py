@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import ColumnElement, Text, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
@@ -163,6 +162,8 @@ def _parse(texts: str, keys: list[str], count: int) -> np.ndarray:
     value; the column numbers put each value in its place. A line with other keys, or
     another number of them, is decoded with ``json.loads`` instead (all of them then).
     """
+    import pandas as pd  # its C reader; imported here: `info` and the window start without it
+
     numbers = texts
     for column, key in enumerate(keys):
         numbers = numbers.replace(f"{json.dumps(key)}: ", f"{column},")

@@ -8,11 +8,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,9 +19,21 @@ from core.errors import NewerProjectError, ProjectError
 from core.store.engine import WAIT_OPTION, WRITE_OPTION, make_engine
 from core.store.schema import ProjectInfo
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 SUFFIX = ".labelloop"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: The schema revision this version of LabelLoop writes: the newest migration's. Opening
+#: a project at this revision needs no Alembic (importing it takes a third of a second);
+#: a test checks that it is Alembic's head.
+HEAD_REVISION = "0005"
+#: Every revision a migration knows ("0001", ...): a file at another one is newer.
+KNOWN_REVISIONS = frozenset(
+    path.name.split("_", 1)[0] for path in (_MIGRATIONS / "versions").glob("[0-9]*_*.py")
+)
 
 
 class ProjectBusyError(ProjectError):
@@ -32,6 +41,8 @@ class ProjectBusyError(ProjectError):
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
@@ -39,9 +50,7 @@ def _alembic_config() -> Config:
 
 def head_revision() -> str:
     """The schema revision this version of LabelLoop writes."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD_REVISION
 
 
 class Project:
@@ -72,9 +81,10 @@ class Project:
         LabelLoop, or one that is not a LabelLoop project, is refused untouched.
         """
         path = Path(path).expanduser().resolve()
+        revision: str | None = None
         if path.exists():
             revision = _inspect_existing(path)
-            if revision != head_revision():
+            if revision != HEAD_REVISION:
                 _backup(path, revision)
         elif create:
             if path.suffix != SUFFIX:
@@ -87,7 +97,8 @@ class Project:
             )
         engine = make_engine(path)
         try:
-            _migrate(engine)
+            if revision != HEAD_REVISION:  # a new file, or an older schema
+                _migrate(engine)
         except Exception:
             engine.dispose()
             raise
@@ -156,6 +167,9 @@ class Project:
         return int(self.info_value("codebook_version", "0"))
 
     def _ensure_info(self) -> None:
+        with self.read() as session:  # opening only reads, unless the file is new
+            if session.get(ProjectInfo, "project_id") is not None:
+                return
         with self.write() as session:
             if session.get(ProjectInfo, "project_id") is None:
                 now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -221,10 +235,7 @@ def _inspect_existing(path: Path) -> str | None:
                 f"{path} is an SQLite database but not a LabelLoop project; it was left as it is."
             )
         return None
-    script = ScriptDirectory.from_config(_alembic_config())
-    try:
-        script.get_revision(revision[0])
-    except CommandError:
+    if revision[0] not in KNOWN_REVISIONS:
         raise NewerProjectError(
             f"{path} was written by a newer version of LabelLoop (schema {revision[0]}). "
             "Update LabelLoop to open it; the file was not changed."
@@ -250,6 +261,8 @@ def _backup(path: Path, revision: str | None) -> Path | None:
 
 def _migrate(engine: Engine) -> None:
     """Apply every pending migration in one transaction."""
+    from alembic import command
+
     config = _alembic_config()
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
         config.attributes["connection"] = connection

@@ -86,6 +86,14 @@ class Stage(Enum):
     CANCELLED = auto()  # nothing was imported; may try again
 
 
+#: How the preview's rows are numbered, said in its caption: as messages name them.
+ROW_NUMBERS = {
+    "csv": " (numbered as in the file: row 1 is the header)",
+    "tsv": " (numbered as in the file: row 1 is the header)",
+    "excel": " (numbered as in the sheet: row 1 is the header)",
+    "jsonl": " (numbered by line in the file)",
+}
+
 _CAN_IMPORT = (Stage.READY, Stage.FAILED, Stage.CANCELLED)
 
 
@@ -451,10 +459,11 @@ class ImportDialog(QDialog):
         self.encoding_note.setText(f"Encoding: {note}." if note else "")
         self.table.show_preview(preview)
         count = self.table.row_count()
+        numbered = ROW_NUMBERS.get(preview.file_format, "")
         self.table_caption.setText(
-            f"The first {count} rows as LabelLoop reads them:"
+            f"The first {count} rows as LabelLoop reads them{numbered}:"
             if count == PREVIEW_ROWS
-            else f"All {count} rows as LabelLoop reads them:"
+            else f"All {count} rows as LabelLoop reads them{numbered}:"
         )
         self.columns.set_columns(preview.columns, folder=preview.file_format == "txt-folder")
         self._set_stage(Stage.READY)
