@@ -277,6 +277,8 @@ def main() -> None:
             "search 'verkiezingen' + label": BrowseFilter(search="verkiezingen", label=1),
             "search 'de' + unlabelled only": BrowseFilter(search="de", unlabelled_only=True),
             "search 'd*' (prefix of 1 letter)": BrowseFilter(search="d*"),
+            "search 'de*' (prefix of 2 letters)": BrowseFilter(search="de*"),
+            "search 'ver*' (prefix of 3 letters)": BrowseFilter(search="ver*"),
         }
         header = f"{'first ms':>9} {'p50 ms':>8} {'max ms':>8}"
         print(f"{'filtered_ids':<42} {header} {'matches':>10}")

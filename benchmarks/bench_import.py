@@ -206,6 +206,21 @@ def child_import(
     }
 
 
+def _product_fts() -> str:
+    """The CREATE statement of the product's full-text index, from its newest migration."""
+    import importlib.util
+
+    versions = ROOT / "core" / "store" / "migrations" / "versions"
+    for path in sorted(versions.glob("[0-9]*_*.py"), reverse=True):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if hasattr(module, "CREATE_FTS"):
+            return str(module.CREATE_FTS)
+    raise RuntimeError("no migration defines CREATE_FTS")
+
+
 def child_reference(csv_path: Path, db_path: Path) -> dict[str, Any]:
     """Plain sqlite3: executemany of the rows into a table, then an FTS5 'rebuild'."""
     started = time.perf_counter()
@@ -224,10 +239,7 @@ def child_reference(csv_path: Path, db_path: Path) -> dict[str, Any]:
             ((row[0], row[1]) for row in reader),
         )
     inserted_at = time.perf_counter()
-    conn.execute(
-        "CREATE VIRTUAL TABLE documents_fts USING fts5(text, content='documents', "
-        "content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
-    )
+    conn.execute(_product_fts())  # the same index as the product's, prefix indexes included
     conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
     conn.execute("COMMIT")
     indexed_at = time.perf_counter()

@@ -18,7 +18,7 @@ from typing import Any
 from core import __version__, codebook
 from core.errors import Cancelled, LabelLoopError
 from core.jobs import Progress, format_eta, with_eta
-from core.store.project import Project
+from core.store.project import Project, needs_upgrade
 
 COMMANDS = ("import", "info", "export", "codebook", "sample", "train", "predict", "simulate")
 EXIT_INPUT_ERROR = 1
@@ -226,7 +226,7 @@ def _import(args: argparse.Namespace) -> int:
     )
     # A new project appears only when its first import has committed: a failed, cancelled
     # or killed first import leaves no project file behind (core.ingest.new_project).
-    opened = Project.open(args.project) if args.project.exists() else new_project(args.project)
+    opened = _open(args.project) if args.project.exists() else new_project(args.project)
     with opened as project:
         summary = import_file(project, args.file, options, progress=_terminal_progress())
     _clear_progress()
@@ -237,7 +237,7 @@ def _import(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from core.overview import describe_overview, project_overview
 
-    with Project.open(args.project) as project:
+    with _open(args.project) as project:
         overview = project_overview(project)
     _print(overview if args.json else describe_overview(overview), args.json)
     return 0
@@ -246,7 +246,7 @@ def _info(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from core.export import export_documents
 
-    with Project.open(args.project) as project:
+    with _open(args.project) as project:
         summary = export_documents(project, args.out, progress=_terminal_progress())
     _clear_progress()
     if args.json:
@@ -300,7 +300,7 @@ def _train(args: argparse.Namespace) -> int:
             _print(describe_training(result.run_id, result.kind, result.metrics), False)
             print()
 
-    with Project.open(args.project) as project:
+    with _open(args.project) as project:
         progress = _terminal_progress() if main else None
         results = train_models(project, plan, progress=progress, partial=show)
         if not main:
@@ -338,7 +338,7 @@ def _sample(args: argparse.Namespace) -> int:
     )
     from core.wording import plural
 
-    with Project.open(args.project) as project:
+    with _open(args.project) as project:
         drawn = draw_evaluation_sample(project, args.size, seed=args.seed)
         status = evaluation_sample_status(project)
         ids = external_ids(project, drawn)
@@ -358,7 +358,7 @@ def _predict(args: argparse.Namespace) -> int:
     from core.training.job import predict_with_run
     from core.wording import plural
 
-    with Project.open(args.project) as project:
+    with _open(args.project) as project:
         count = predict_with_run(project, args.run, progress=_terminal_progress())
     _clear_progress()
     print(f"Predicted {plural(count, 'document')}.")
@@ -402,7 +402,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _codebook(args: argparse.Namespace) -> int:
     from core.wording import plural
 
-    with Project.open(args.project) as project:
+    with _open(args.project) as project:
         action = args.action
         if action == "list":
             categories = codebook.list_categories(project, include_retired=True)
@@ -456,6 +456,18 @@ def _codebook(args: argparse.Namespace) -> int:
 
 
 # -- output ----------------------------------------------------------------------------
+
+
+def _open(path: Path) -> Project:
+    """Open a project, saying so first when its format is upgraded (a backup, then the
+    migrations: up to a minute for a large project, once)."""
+    if needs_upgrade(path):
+        print(
+            f"Upgrading {path.name} to this version of LabelLoop (a backup copy is made "
+            "first; once, up to a minute for a large project)…",
+            file=sys.stderr,
+        )
+    return Project.open(path)
 
 
 def _print(payload: Any, as_json: bool) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProgressDialog,
     QStackedWidget,
 )
 
@@ -28,7 +29,7 @@ from core.errors import LabelLoopError
 from core.export import EXPORT_FORMATS, export_documents
 from core.labelling.skips import bring_back
 from core.store.changes import Change
-from core.store.project import SUFFIX, Project
+from core.store.project import SUFFIX, Project, needs_upgrade
 from desktop_app import settings
 from desktop_app.context import ProjectContext
 from desktop_app.job_progress import JobProgress
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.context: ProjectContext | None = None
         self.workspace: Workspace | None = None
         self.simulation_dialog: SimulationDialog | None = None
+        self.upgrade_dialog: QProgressDialog | None = None  # while an old project upgrades
         self.welcome = WelcomePage()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
@@ -163,8 +165,44 @@ class MainWindow(QMainWindow):
             self.show_error(str(error))
 
     def open_project(self, path: Path, *, create: bool = False) -> None:
-        """Open ``path``; raises LabelLoopError if it cannot."""
+        """Open ``path``; raises LabelLoopError if it cannot.
+
+        A project written by an older LabelLoop is upgraded first (a backup copy, then
+        the migrations): seconds to a minute, so on a worker thread while a dialog says
+        what is happening; the project opens when it is done. Others open at once.
+        """
+        if needs_upgrade(path):
+            self._open_after_upgrade(Path(path))
+            return
         self.set_project(Project.open(path, create=create))
+
+    def _open_after_upgrade(self, path: Path) -> None:
+        self.close_project()
+        dialog = QProgressDialog(
+            f"Upgrading {path.name} to this version of LabelLoop: a backup copy is made "
+            "first, then the project is converted. This happens once and can take a "
+            "minute for a large project.",
+            "",
+            0,
+            0,
+            self,
+        )
+        dialog.setWindowTitle("Upgrading project")
+        dialog.setCancelButton(None)  # a migration is one transaction: it cannot stop halfway
+        dialog.setMinimumDuration(0)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.upgrade_dialog = dialog
+        handle = self.runner.run(
+            f"Upgrading {path.name}", lambda progress, should_cancel: Project.open(path)
+        )
+
+        def done() -> None:
+            dialog.close()
+            self.upgrade_dialog = None
+
+        handle.returned.connect(lambda project: (done(), self.set_project(project)))
+        handle.errored.connect(lambda error: (done(), self.show_error(str(error))))
+        dialog.show()
 
     def set_project(self, project: Project) -> None:
         self.close_project()

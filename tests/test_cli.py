@@ -271,3 +271,31 @@ def test_sample_draws_an_evaluation_sample_from_the_unlabelled_documents(importe
     again = labelloop("sample", imported)
     assert again.returncode == 1
     assert "No documents left to draw" in again.stderr
+
+
+def test_a_project_named_by_a_relative_path_opens(imported: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "info", imported.name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=imported.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Documents: 4" in result.stdout
+
+
+def test_info_starts_without_the_heavy_libraries(imported: Path) -> None:
+    """`labelloop info` answers in a fraction of a second: it imports none of the
+    libraries that take that long by themselves (the model and chart libraries, pandas,
+    and Alembic when no migration is due)."""
+    heavy = ("torch", "transformers", "sklearn", "pandas", "matplotlib", "alembic", "scipy")
+    code = (
+        "import sys\n"
+        "from cli.launcher import main\n"
+        f"assert main(['info', {str(imported)!r}]) == 0\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

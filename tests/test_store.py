@@ -213,3 +213,51 @@ def test_opening_a_current_project_reads_only_and_needs_no_alembic(project_path:
         holder.close()
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "False"]
+
+
+def test_a_project_from_before_prefix_indexes_finds_the_same_documents_after_migration(
+    project_path: Path,
+) -> None:
+    """Migration 0006 rebuilds the full-text index with prefix indexes: every search
+    finds what it found before, and documents written later are found too."""
+    engine = make_engine(project_path)
+    config = _alembic_config()
+    texts = ["De Tweede Kamer stemt", "Ajax wint de derby", "Café in Delft dicht", "Zon"]
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        for i, body in enumerate(texts, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO documents (id, external_id, text, meta, content_hash) "
+                    "VALUES (:id, :id, :text, '{}', :id)"
+                ),
+                {"id": i, "text": body},
+            )
+    engine.dispose()
+    queries = {'"d"*': [1, 2, 3], '"de"*': [1, 2, 3], '"cafe"': [3], '"z"*': [4], '"k"*': [1]}
+
+    def found(project: Project) -> dict[str, list[int]]:
+        with project.read() as session:
+            return {
+                query: [
+                    row[0]
+                    for row in session.execute(
+                        text(
+                            "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q "
+                            "ORDER BY rowid"
+                        ),
+                        {"q": query},
+                    )
+                ]
+                for query in queries
+            }
+
+    with Project.open(project_path) as project:
+        assert project.schema_revision() == "0006"
+        assert found(project) == queries
+        with project.write() as session:
+            session.add(
+                Document(id=5, external_id="5", text="Dijkgraaf", meta={}, content_hash="5")
+            )
+        assert found(project)['"d"*'] == [1, 2, 3, 5]

@@ -254,3 +254,39 @@ def import_with_the_cli(project_path: Path, source: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_a_project_from_an_older_version_is_upgraded_off_the_gui_thread_then_opened(
+    window, qtbot, project_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Upgrading takes up to a minute at a million documents: the window shows what is
+    happening and stays responsive; the project opens when the upgrade is done."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.store.engine import make_engine
+    from core.store.project import HEAD_REVISION, _alembic_config
+
+    engine = make_engine(project_path)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.execute(
+            text(
+                "INSERT INTO documents (id, external_id, text, meta, content_hash) "
+                "VALUES (1, 'a', 'Het kabinet valt', '{}', 'h')"
+            )
+        )
+    engine.dispose()
+
+    window.open_project(project_path)
+    assert window.upgrade_dialog is not None and window.upgrade_dialog.isVisible()
+    assert "Upgrading" in window.upgrade_dialog.labelText()
+    qtbot.waitUntil(lambda: window.context is not None, timeout=30_000)
+    assert window.upgrade_dialog is None
+    assert window.context.project.schema_revision() == HEAD_REVISION
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    assert annotate.document.text.toPlainText() == "Het kabinet valt"
+    assert list(project_path.parent.glob(f"{project_path.name}.bak-0005-*"))

@@ -29,7 +29,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: The schema revision this version of LabelLoop writes: the newest migration's. Opening
 #: a project at this revision needs no Alembic (importing it takes a third of a second);
 #: a test checks that it is Alembic's head.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 #: Every revision a migration knows ("0001", ...): a file at another one is newer.
 KNOWN_REVISIONS = frozenset(
     path.name.split("_", 1)[0] for path in (_MIGRATIONS / "versions").glob("[0-9]*_*.py")
@@ -199,6 +199,17 @@ def bump_codebook_version(session: Session) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------
+
+
+def needs_upgrade(path: str | Path) -> bool:
+    """Whether opening ``path`` first upgrades its format (a backup, then the migrations:
+    up to a minute at 1,000,000 documents). Raises, like :meth:`Project.open`, for a file
+    that is not a project or is newer; False for a missing or empty file."""
+    path = Path(path).expanduser().resolve()
+    if not path.exists():
+        return False
+    revision = _inspect_existing(path)
+    return revision is not None and revision != HEAD_REVISION
 
 
 def _inspect_existing(path: Path) -> str | None:
