@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import platform
 import random
 import sqlite3
@@ -49,6 +48,7 @@ from sqlalchemy import select  # noqa: E402
 
 from core.labelling.browse import BrowseFilter, fetch_rows, filtered_ids  # noqa: E402
 from core.store.ids import id_array  # noqa: E402
+from core.store.probabilities import pack_one  # noqa: E402
 from core.store.project import Project  # noqa: E402
 from core.store.schema import Document  # noqa: E402
 
@@ -223,7 +223,8 @@ def build(path: Path, count: int) -> None:
             total = sum(p)
             probabilities = {str(k + 1): v / total for k, v in enumerate(p)}
             best = max(probabilities, key=lambda k: probabilities[k])
-            predictions.append((doc, int(best), json.dumps(probabilities), 1 - probabilities[best]))
+            packed = pack_one(probabilities)  # as the training job stores them
+            predictions.append((doc, int(best), packed, 1 - probabilities[best]))
         connection.executemany(
             "INSERT INTO predictions (run_id, document_id, category_id, probabilities, "
             "uncertainty) VALUES (1, ?, ?, ?, ?)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from core.errors import NewerProjectError, ProjectError
 from core.labelling.labels import set_label
@@ -22,7 +23,7 @@ from core.store.project import (
     _alembic_config,
     head_revision,
 )
-from core.store.schema import Category, Document
+from core.store.schema import Category, Document, Prediction
 
 
 def _digest(path: Path) -> str:
@@ -254,10 +255,79 @@ def test_a_project_from_before_prefix_indexes_finds_the_same_documents_after_mig
             }
 
     with Project.open(project_path) as project:
-        assert project.schema_revision() == "0006"
+        assert project.schema_revision() >= "0006"
         assert found(project) == queries
         with project.write() as session:
             session.add(
                 Document(id=5, external_id="5", text="Dijkgraaf", meta={}, content_hash="5")
             )
         assert found(project)['"d"*'] == [1, 2, 3, 5]
+
+
+def test_predictions_stored_as_json_read_back_the_same_after_migration(
+    project_path: Path,
+) -> None:
+    """Migration 0007 packs each prediction's probabilities: every value reads back as the
+    JSON held it (6 decimals), in its order, and the browser's confidence and the
+    strategies' arrays agree with it."""
+    from core.store.browsing import read_page
+    from core.store.predictions import read_probabilities
+
+    engine = make_engine(project_path)
+    config = _alembic_config()
+    stored = {
+        1: {"1": 0.25, "2": 0.75},
+        2: {"2": 0.5, "1": 0.5},  # another key order
+        3: {"1": 0.999999, "2": 1e-06},
+    }
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        for category, name in ((1, "a"), (2, "b")):
+            connection.execute(
+                text(
+                    "INSERT INTO categories (id, name, definition, colour, position, retired, "
+                    "created_at) VALUES (:id, :name, '', '#000000', :id, 0, '2026-12-01')"
+                ),
+                {"id": category, "name": name},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO model_runs (id, kind, status, parameters, library_versions, "
+                "label_counts, codebook_version, metrics, started_at) VALUES "
+                "(1, 'baseline', 'finished', '{}', '{}', '{}', 0, '{}', '2026-12-01')"
+            )
+        )
+        for document_id, probabilities in stored.items():
+            connection.execute(
+                text(
+                    "INSERT INTO documents (id, external_id, text, meta, content_hash) "
+                    "VALUES (:id, :id, 'tekst', '{}', :id)"
+                ),
+                {"id": document_id},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO predictions (run_id, document_id, category_id, probabilities,"
+                    " uncertainty) VALUES (1, :id, 1, :p, 0.5)"
+                ),
+                {"id": document_id, "p": json.dumps(probabilities)},
+            )
+    engine.dispose()
+
+    with Project.open(project_path) as project:
+        with project.read() as session:
+            read = {p.document_id: p.probabilities for p in session.scalars(select(Prediction))}
+            ids, classes, proba = read_probabilities(session, 1)
+            page = read_page(session, [1, 2, 3], 20)
+        packed = (
+            project.engine.connect()
+            .exec_driver_sql("SELECT typeof(probabilities), length(probabilities) FROM predictions")
+            .fetchall()
+        )
+    assert read == stored
+    assert [list(value) for value in read.values()] == [list(v) for v in stored.values()]
+    assert ids.tolist() == [1, 2, 3] and classes == ["1", "2"]
+    assert proba.tolist() == [[0.25, 0.75], [0.5, 0.5], [0.999999, 1e-06]]
+    assert {d: c for d, (_, c) in page.predictions.items()} == {1: 0.75, 2: 0.5, 3: 0.999999}
+    assert packed == [("blob", 16)] * 3  # two (int32, float32) pairs each

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from core.store.dialect import sqlite_driver
+from core.store.probabilities import highest
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +54,11 @@ def read_page(session: Session, ids: Sequence[int], excerpt_chars: int) -> Docum
         "SELECT id FROM model_runs WHERE status = 'finished' ORDER BY id DESC LIMIT 1"
     ).fetchone()
     if run is not None:
-        for doc_id, category_id, confidence in cursor.execute(
-            "SELECT document_id, category_id, "
-            "(SELECT max(value) FROM json_each(predictions.probabilities)) "
+        for doc_id, category_id, packed in cursor.execute(
+            "SELECT document_id, category_id, probabilities "
             f"FROM predictions WHERE run_id = ? AND document_id IN ({marks})",
             [run[0], *wanted],
         ):
-            confidence = float(confidence) if confidence is not None else None
-            predictions[doc_id] = (category_id, confidence)
+            predictions[doc_id] = (category_id, highest(packed))
     cursor.close()
     return DocumentPage(documents, names, labels, predictions)

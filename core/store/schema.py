@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.store.probabilities import StoredProbabilities
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -184,7 +186,8 @@ class ModelRun(Base):
 class Prediction(Base):
     """A run's prediction for one document: label, per-category probabilities, uncertainty.
 
-    ``probabilities`` maps category id (as a string, JSON keys are strings) to probability.
+    ``probabilities`` maps category id (as a string) to probability; it is stored as a
+    compact binary array (``core.store.probabilities``).
     """
 
     __tablename__ = "predictions"
@@ -195,5 +198,5 @@ class Prediction(Base):
     )
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
-    probabilities: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    probabilities: Mapped[dict[str, float]] = mapped_column(StoredProbabilities, default=dict)
     uncertainty: Mapped[float] = mapped_column(Float)
