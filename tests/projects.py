@@ -4,9 +4,11 @@ a project file holds."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from core.store import Project
 from core.store.schema import Skip
@@ -26,3 +28,24 @@ def skipped_count(project: Project, coder: str) -> int:
     """Rows in the ``skips`` table for ``coder``: the documents they skipped for good."""
     with project.read() as session:
         return session.scalar(select(func.count()).where(Skip.coder == coder)) or 0
+
+
+@contextmanager
+def older_project(path: Path, revision: str) -> Iterator[Connection]:
+    """A project file at ``path`` as schema ``revision`` made it (for migration tests):
+    yields a connection inside its transaction, to fill it with plain SQL (the table
+    models know only today's schema)."""
+    from alembic import command
+
+    from core.store.engine import make_engine
+    from core.store.project import _alembic_config
+
+    engine = make_engine(path)
+    config = _alembic_config()
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            yield connection
+    finally:
+        engine.dispose()

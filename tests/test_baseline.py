@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import random
 import re
+import subprocess
+import sys
 import threading
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-import skops.io
+from safetensors import safe_open
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.errors import Cancelled, LabelLoopError
@@ -20,7 +21,6 @@ from core.models import TooFewLabelsError, load_classifier, make_classifier
 from core.models.baseline import (
     DUTCH_STOP_WORDS,
     MODEL_FILE,
-    TRUSTED_TYPES,
     BaselineClassifier,
     BaselineConfig,
 )
@@ -179,23 +179,17 @@ def test_save_load_gives_identical_probabilities_without_pickle(fitted, tmp_path
     classifier, _ = fitted
     folder = tmp_path / "run-1"
     classifier.save(folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "model.skops"]
+    assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "model.safetensors"]
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    assert meta["kind"] == "baseline"
+    assert meta["kind"] == "baseline" and meta["format"] == 2
     assert meta["classes"] == classifier.classes_
     assert "scikit-learn" in meta["libraries"]
 
-    # Nothing in the skops file needs more trust than the list load() passes...
-    assert skops.io.get_untrusted_types(file=folder / MODEL_FILE) == TRUSTED_TYPES
-    skops.io.load(folder / MODEL_FILE, trusted=TRUSTED_TYPES)
-    # ...and no part of it is a pickle: the arrays are plain .npy (no object dtype).
-    with zipfile.ZipFile(folder / MODEL_FILE) as archive:
-        for name in archive.namelist():
-            if name.endswith(".npy"):
-                with archive.open(name) as handle:
-                    np.load(handle, allow_pickle=False)
-            else:
-                assert name == "schema.json"
+    # The model file holds numeric arrays and text metadata only: nothing to unpickle.
+    with safe_open(str(folder / MODEL_FILE), framework="numpy") as saved:
+        kinds = {saved.get_tensor(name).dtype.kind for name in saved.keys()}  # noqa: SIM118
+        assert set(saved.metadata()) == {"n_terms", "n_codes", "model_classes", "model_settings"}
+    assert kinds <= {"u", "i", "f"}
 
     loaded = BaselineClassifier.load(folder)
     texts = [*HELD_OUT, "onbekende woorden"]
@@ -376,3 +370,20 @@ def test_a_model_saved_before_the_baseline_was_split_into_modules_still_loads() 
     np.testing.assert_allclose(
         loaded.predict_proba(expected["texts"]), expected["probabilities"], atol=1e-9
     )
+
+
+def test_saving_a_baseline_does_not_import_pytorch(fitted, tmp_path: Path) -> None:
+    """skops (format 1) imports every scikit-learn module and, through them, PyTorch: 0.2
+    GB and seconds at every training run. Saving and loading format 2 needs neither."""
+    classifier, _ = fitted
+    classifier.save(tmp_path / "run")
+    code = (
+        "import sys\n"
+        "from core.models.baseline import BaselineClassifier\n"
+        f"model = BaselineClassifier.load({str(tmp_path / 'run')!r})\n"
+        f"model.save({str(tmp_path / 'again')!r})\n"
+        "print(sorted(m for m in ('torch', 'skops') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]

@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from alembic import command
+from projects import older_project
 from sqlalchemy import select, text
 
 from core.errors import NewerProjectError, ProjectError
 from core.labelling.labels import set_label
-from core.store.engine import make_engine
 from core.store.project import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
@@ -88,18 +87,13 @@ def test_an_old_project_is_backed_up_then_migrated_and_its_documents_are_searcha
     project_path: Path,
 ) -> None:
     # A project as the first schema revision wrote it: no full-text index yet.
-    engine = make_engine(project_path)
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    with older_project(project_path, "0001") as connection:
         connection.execute(
             text(
                 "INSERT INTO documents (id, external_id, text, meta, content_hash) "
                 "VALUES (1, 'a', 'De Tweede Kamer stemt over de begroting', '{}', 'h')"
             )
         )
-    engine.dispose()
 
     with Project.open(project_path) as project:
         assert project.schema_revision() == head_revision()
@@ -157,11 +151,7 @@ def test_runs_of_an_older_project_get_their_last_sign_of_life_as_heartbeat(
     project_path: Path,
 ) -> None:
     # Revision 0004 had no heartbeat: a run left 'running' by a killed process stayed so.
-    engine = make_engine(project_path)
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
+    with older_project(project_path, "0004") as connection:
         for run_id, status, finished in ((1, "finished", "2026-01-01 10:05:00.000000"),
                                          (2, "running", None)):  # fmt: skip
             connection.execute(
@@ -173,7 +163,6 @@ def test_runs_of_an_older_project_get_their_last_sign_of_life_as_heartbeat(
                 ),
                 {"id": run_id, "status": status, "finished": finished},
             )
-    engine.dispose()
 
     from core.overview import project_overview
 
@@ -221,12 +210,8 @@ def test_a_project_from_before_prefix_indexes_finds_the_same_documents_after_mig
 ) -> None:
     """Migration 0006 rebuilds the full-text index with prefix indexes: every search
     finds what it found before, and documents written later are found too."""
-    engine = make_engine(project_path)
-    config = _alembic_config()
     texts = ["De Tweede Kamer stemt", "Ajax wint de derby", "Café in Delft dicht", "Zon"]
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+    with older_project(project_path, "0005") as connection:
         for i, body in enumerate(texts, start=1):
             connection.execute(
                 text(
@@ -235,7 +220,6 @@ def test_a_project_from_before_prefix_indexes_finds_the_same_documents_after_mig
                 ),
                 {"id": i, "text": body},
             )
-    engine.dispose()
     queries = {'"d"*': [1, 2, 3], '"de"*': [1, 2, 3], '"cafe"': [3], '"z"*': [4], '"k"*': [1]}
 
     def found(project: Project) -> dict[str, list[int]]:
@@ -273,16 +257,12 @@ def test_predictions_stored_as_json_read_back_the_same_after_migration(
     from core.store.browsing import read_page
     from core.store.predictions import read_probabilities
 
-    engine = make_engine(project_path)
-    config = _alembic_config()
     stored = {
         1: {"1": 0.25, "2": 0.75},
         2: {"2": 0.5, "1": 0.5},  # another key order
         3: {"1": 0.999999, "2": 1e-06},
     }
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0006")
+    with older_project(project_path, "0006") as connection:
         for category, name in ((1, "a"), (2, "b")):
             connection.execute(
                 text(
@@ -313,7 +293,6 @@ def test_predictions_stored_as_json_read_back_the_same_after_migration(
                 ),
                 {"id": document_id, "p": json.dumps(probabilities)},
             )
-    engine.dispose()
 
     with Project.open(project_path) as project:
         with project.read() as session:

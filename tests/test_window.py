@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import skipped_count
+from projects import older_project, skipped_count
 from PySide6.QtCore import Qt
 
 from core import codebook
@@ -261,24 +261,17 @@ def test_a_project_from_an_older_version_is_upgraded_off_the_gui_thread_then_ope
 ) -> None:  # type: ignore[no-untyped-def]
     """Upgrading takes up to a minute at a million documents: the window shows what is
     happening and stays responsive; the project opens when the upgrade is done."""
-    from alembic import command
     from sqlalchemy import text
 
-    from core.store.engine import make_engine
-    from core.store.project import HEAD_REVISION, _alembic_config
+    from core.store.project import HEAD_REVISION
 
-    engine = make_engine(project_path)
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+    with older_project(project_path, "0005") as connection:
         connection.execute(
             text(
                 "INSERT INTO documents (id, external_id, text, meta, content_hash) "
                 "VALUES (1, 'a', 'Het kabinet valt', '{}', 'h')"
             )
         )
-    engine.dispose()
 
     window.open_project(project_path)
     assert window.upgrade_dialog is not None and window.upgrade_dialog.isVisible()

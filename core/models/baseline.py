@@ -24,6 +24,7 @@ pickle) plus ``meta.json`` (classes, config, chosen parameters, library versions
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Sequence
@@ -55,12 +56,18 @@ from core.models.tuning import Candidate, GridSearch, Solver
 
 __all__ = ["DUTCH_STOP_WORDS", "STOP_WORD_LISTS", "BaselineClassifier", "BaselineConfig"]
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = "model.safetensors"
 META_FILE = "meta.json"
-FORMAT_VERSION = 1
+#: 2: the vocabulary and the model's coefficients as safetensors arrays (no code can run
+#: when they are read). 1: a skops file, still read: opening skops imports every
+#: scikit-learn module, and through them PyTorch (0.2 GB and seconds, at every save).
+FORMAT_VERSION = 2
+SKOPS_FILE = "model.skops"  # format 1
 # Types model.skops may hold beyond those skops trusts by default. It holds a dict of
 # numpy arrays, ints, lists and one LogisticRegression, all trusted by default, so none.
 TRUSTED_TYPES: list[str] = []
+#: The logistic regression's settings kept with its coefficients (those predicting reads).
+_MODEL_SETTINGS = ("solver", "C", "class_weight", "tol", "max_iter", "random_state")
 
 _PASS_UNITS = 5  # progress units of one tokenising pass or of the final fit
 
@@ -278,38 +285,84 @@ class BaselineClassifier:
     # -- persistence ---------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write ``model.skops`` and ``meta.json`` into ``folder``."""
-        import skops.io
+        """Write ``model.safetensors`` (arrays only) and ``meta.json`` into ``folder``."""
+        from safetensors.numpy import save_file
 
         vectorizer, model = self._fitted()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        state = {"format": FORMAT_VERSION, "vectorizer": vectorizer.to_state(), "model": model}
-        skops.io.dump(state, folder / MODEL_FILE)
-        libraries = ("scikit-learn", "numpy", "scipy", "skops")
+        state = vectorizer.to_state()
+        arrays = {
+            "terms": state["terms"],
+            "idf": np.ascontiguousarray(state["idf"], dtype=np.float64),
+            "coef": np.ascontiguousarray(model.coef_, dtype=np.float64),
+            "intercept": np.ascontiguousarray(model.intercept_, dtype=np.float64),
+        }
+        for n, codes in enumerate(state["codes"]):
+            arrays[f"codes.{n}"] = np.ascontiguousarray(codes, dtype=np.int64)
+        settings = {name: getattr(model, name) for name in _MODEL_SETTINGS}
+        described = {
+            "n_terms": str(state["n_terms"]),
+            "n_codes": str(len(state["codes"])),
+            "model_classes": json.dumps([str(c) for c in model.classes_]),
+            "model_settings": json.dumps(settings),
+        }
+        save_file(arrays, str(folder / MODEL_FILE), metadata=described)
+        libraries = ("scikit-learn", "numpy", "scipy", "safetensors")
         write_meta(folder, META_FILE, self, FORMAT_VERSION, libraries)
 
     @classmethod
     def load(cls, folder: Path) -> BaselineClassifier:
-        """Read a folder written by :meth:`save`, trusting only :data:`TRUSTED_TYPES`."""
-        import skops.io
-
+        """Read a folder written by :meth:`save` (or a format-1 skops file, trusting only
+        :data:`TRUSTED_TYPES`)."""
         folder = Path(folder)
         meta = read_meta(folder, META_FILE, cls.kind, FORMAT_VERSION)
         try:
-            state = skops.io.load(folder / MODEL_FILE, trusted=TRUSTED_TYPES)
+            if meta.get("format", 1) >= 2:
+                state, model = _read_arrays(folder / MODEL_FILE)
+            else:
+                import skops.io
+
+                state = skops.io.load(folder / SKOPS_FILE, trusted=TRUSTED_TYPES)
+                model = state["model"]
+        except LabelLoopError:
+            raise
         except Exception as error:  # untrusted types, damaged or missing file
             raise LabelLoopError(f"Cannot load the saved model in {folder}: {error}") from None
         classifier = cls(BaselineConfig.from_json(meta["config"]))
         parameters = meta.get("parameters", {})
         setting = FeatureSetting(parameters["analyzer"], tuple(parameters["ngram_range"]))
         classifier._vectorizer = Vectorizer.from_state(
-            state["vectorizer"], setting, parameters.get("stop_words")
+            state.get("vectorizer", state),
+            setting,
+            parameters.get("stop_words"),
         )
-        classifier._model = state["model"]
+        classifier._model = model
         classifier.classes_ = list(meta["classes"])
         classifier.parameters = parameters
         return classifier
+
+
+def _read_arrays(path: Path) -> tuple[dict[str, Any], LogisticRegression]:
+    """The vectorizer state and the fitted logistic regression in a format-2 file."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as source:
+        described = source.metadata() or {}
+        arrays = {name: source.get_tensor(name) for name in source.keys()}  # noqa: SIM118
+    n_codes = int(described["n_codes"])
+    state = {
+        "terms": arrays["terms"],
+        "n_terms": int(described["n_terms"]),
+        "codes": [arrays[f"codes.{n}"] for n in range(n_codes)],
+        "idf": arrays["idf"],
+    }
+    model = LogisticRegression(**json.loads(described["model_settings"]))
+    model.classes_ = np.asarray(json.loads(described["model_classes"]))
+    model.coef_ = arrays["coef"]
+    model.intercept_ = arrays["intercept"]
+    model.n_features_in_ = arrays["coef"].shape[1]
+    return state, model
 
 
 def _class_coefficients(model: LogisticRegression) -> np.ndarray:

@@ -100,6 +100,15 @@ def _char_analyzer(ngram_range: tuple[int, int]) -> Callable[[str], list[str]]:
     return lambda text: _char_wb_ngrams(text.lower(), low, high)
 
 
+class _Vocabulary(dict[str, int]):
+    """Term -> column; a term not in it reads as -1. Looking tokens up with the dict's own
+    ``__getitem__`` instead of a Python function around ``get`` took the training job's
+    predicting and writing of 1,000,000 documents from 64.3 s to 45.8 s (BENCHMARKS.md)."""
+
+    def __missing__(self, term: str) -> int:
+        return -1
+
+
 def _feature_ids(
     texts: Sequence[Any],
     analyze: Callable[[str], list[str]],
@@ -250,7 +259,7 @@ class Vectorizer:
         self.terms = terms
         self.codes = codes
         self.idf = idf
-        self.index = {term: i for i, term in enumerate(terms)}
+        self.index = _Vocabulary((term, i) for i, term in enumerate(terms))
         self._names: list[str] | None = None
 
     @property
@@ -258,11 +267,7 @@ class Vectorizer:
         return len(self.idf)
 
     def counts(self, texts: Sequence[Any]) -> sp.csr_matrix:
-        get = self.index.get
-
-        def lookup(term: str) -> int:
-            return get(term, -1)
-
+        lookup = self.index.__getitem__  # a C call per known token; -1 for unknown ones
         if self.setting.analyzer != "word":
             ids, lengths = _feature_ids(texts, _char_analyzer(self.setting.ngram_range), lookup)
             doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
@@ -310,7 +315,7 @@ class Vectorizer:
             self._names = names
         return self._names
 
-    # skops holds the arrays; terms travel as one UTF-8 byte array (no token has a newline).
+    # The arrays go to safetensors (skops in format 1); terms travel as one UTF-8 byte array.
     def to_state(self) -> dict[str, Any]:
         joined = "\n".join(self.terms)
         if joined.count("\n") != max(0, len(self.terms) - 1):

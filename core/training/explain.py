@@ -5,7 +5,7 @@ category it pushes hardest toward, with a legend. Only words that weigh are show
 contribution (tf-idf × coefficient, added to that category's log-odds) must reach a share of
 the document's strongest one and a floor, and words of the baseline's stop-word list
 (:data:`core.models.baseline.STOP_WORD_LISTS`) are left out. The fitted model is loaded
-once per run (from its skops file) and kept in a small cache.
+once per run (from its saved files) and kept in a small cache.
 """
 
 from __future__ import annotations

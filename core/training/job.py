@@ -58,7 +58,7 @@ from core.training.heartbeat import (
 PREDICT_BATCH = 10_000
 #: How the stored per-document uncertainty is computed (see core.training.active_learning).
 UNCERTAINTY = "margin"
-_LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "torch", "transformers", "labelloop")
+_LIBRARIES = ("scikit-learn", "numpy", "scipy", "safetensors", "torch", "transformers", "labelloop")
 
 
 @dataclass
