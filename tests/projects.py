@@ -49,3 +49,32 @@ def older_project(path: Path, revision: str) -> Iterator[Connection]:
             yield connection
     finally:
         engine.dispose()
+
+
+def finished_run(
+    project: Project,
+    uncertainty: dict[int, float],
+    category_id: int = 1,
+    probabilities: dict[int, dict[str, float]] | None = None,
+) -> int:
+    """A finished model run with predictions, as training leaves it (no model needed):
+    each document in ``uncertainty`` predicted as ``category_id`` with that stored
+    uncertainty, and the probabilities given for it (else ``{category_id: 1 - u}``)."""
+    from core.store.schema import ModelRun, Prediction
+
+    given = probabilities or {}
+    with project.write() as session:
+        run = ModelRun(kind="baseline", status="finished")
+        session.add(run)
+        session.flush()
+        for document_id, value in uncertainty.items():
+            session.add(
+                Prediction(
+                    run_id=run.id,
+                    document_id=document_id,
+                    category_id=category_id,
+                    probabilities=given.get(document_id, {str(category_id): 1 - value}),
+                    uncertainty=value,
+                )
+            )
+        return run.id

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 import pytest
-from projects import skipped_count
+from projects import finished_run, skipped_count
 from PySide6.QtCore import Qt, QTimer
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from core import codebook
 from core.ingest import ImportOptions, import_file
 from core.labelling.labels import set_label
 from core.store.project import Project
-from core.store.schema import Annotation, Document, ModelRun, Prediction
+from core.store.schema import Annotation, Document
 from desktop_app.annotate import AnnotateView
 from desktop_app.annotate.annotate_view import ViewState
 from desktop_app.context import ProjectContext
@@ -151,24 +151,6 @@ def test_opening_a_document_from_elsewhere_shows_it(view, qtbot) -> None:  # typ
 # -- model queues before the first model -------------------------------------------------
 
 
-def _finished_run(project: Project, uncertainty: dict[int, float]) -> None:
-    """A finished model run with predictions, as training leaves it."""
-    with project.write() as session:
-        run = ModelRun(kind="baseline", status="finished")
-        session.add(run)
-        session.flush()
-        for document_id, value in uncertainty.items():
-            session.add(
-                Prediction(
-                    run_id=run.id,
-                    document_id=document_id,
-                    category_id=1,
-                    probabilities={"1": 1 - value},
-                    uncertainty=value,
-                )
-            )
-
-
 @pytest.mark.parametrize("queue", ["uncertain", "predicted"])
 def test_a_model_queue_before_the_first_model_says_to_train_one_and_links_to_train(
     view, qtbot, queue: str
@@ -187,7 +169,7 @@ def test_a_model_queue_before_the_first_model_says_to_train_one_and_links_to_tra
 def test_an_open_model_queue_refills_when_a_training_run_finishes(view, qtbot) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(view.state_shown, timeout=5000):
         view.set_queue("uncertain")
-    _finished_run(view.context.project, {1: 0.2, 3: 0.9, 4: 0.5})
+    finished_run(view.context.project, {1: 0.2, 3: 0.9, 4: 0.5})
     with qtbot.waitSignal(view.state_shown, timeout=5000):
         view.context.runs_changed.emit()
     assert view.view_state is ViewState.READY
@@ -196,11 +178,11 @@ def test_an_open_model_queue_refills_when_a_training_run_finishes(view, qtbot) -
 
 
 def test_a_new_model_reorders_the_documents_still_to_come(view, qtbot) -> None:  # type: ignore[no-untyped-def]
-    _finished_run(view.context.project, {1: 0.9, 2: 0.8, 3: 0.7, 4: 0.6})
+    finished_run(view.context.project, {1: 0.9, 2: 0.8, 3: 0.7, 4: 0.6})
     with qtbot.waitSignal(view.state_shown, timeout=5000):
         view.set_queue("uncertain")
     assert view.document.text.toPlainText() == TEXTS[0]
-    _finished_run(view.context.project, {2: 0.1, 3: 0.2, 4: 0.95})
+    finished_run(view.context.project, {2: 0.1, 3: 0.2, 4: 0.95})
     view.context.runs_changed.emit()
     _press(qtbot, view, Qt.Key.Key_1)
     assert view.document.text.toPlainText() == TEXTS[3]  # the new model's most uncertain
@@ -210,20 +192,8 @@ def test_the_uncertain_queue_orders_by_the_strategy_chosen_beside_it(view, qtbot
     """Margin and entropy disagree: a near tie between two categories has the smaller
     margin, a spread over three the higher entropy."""
     tie, spread = {"1": 0.5, "2": 0.5, "3": 0.0}, {"1": 0.4, "2": 0.3, "3": 0.3}
-    with view.context.project.write() as session:
-        run = ModelRun(kind="baseline", status="finished")
-        session.add(run)
-        session.flush()
-        for document_id, proba, margin in ((1, tie, 0.0), (2, spread, 0.1)):
-            session.add(
-                Prediction(
-                    run_id=run.id,
-                    document_id=document_id,
-                    category_id=1,
-                    probabilities=proba,
-                    uncertainty=1 - margin,
-                )
-            )
+    # stored uncertainty = 1 - margin: the tie 1.0, the spread 0.9
+    finished_run(view.context.project, {1: 1.0, 2: 0.9}, probabilities={1: tie, 2: spread})
     with qtbot.waitSignal(view.state_shown, timeout=5000):
         view.set_queue("uncertain")
     assert view.strategy_box.isVisibleTo(view)

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 import pytest
-from projects import skipped_count
+from projects import finished_run, skipped_count
 from sqlalchemy import select
 
 from core import codebook
@@ -215,27 +215,6 @@ def test_skipping_an_evaluation_or_labelled_document_records_nothing(corpus: Pro
 # -- empty queues say why; counts follow the project; writes wait for the lock ----------
 
 
-def _finished_run(project: Project, uncertainty: dict[int, float], category_id: int = 1) -> int:
-    """A finished model run with predictions, as training leaves it (no model needed)."""
-    from core.store.schema import ModelRun, Prediction
-
-    with project.write() as session:
-        run = ModelRun(kind="baseline", status="finished")
-        session.add(run)
-        session.flush()
-        for document_id, value in uncertainty.items():
-            session.add(
-                Prediction(
-                    run_id=run.id,
-                    document_id=document_id,
-                    category_id=category_id,
-                    probabilities={str(category_id): 1 - value},
-                    uncertainty=value,
-                )
-            )
-        return run.id
-
-
 @pytest.mark.parametrize("queue", ["uncertain", "predicted"])
 def test_a_model_queue_before_the_first_model_says_a_model_must_be_trained(
     corpus: Project, queue: str
@@ -252,13 +231,13 @@ def test_a_model_queue_before_the_first_model_says_a_model_must_be_trained(
 def test_a_model_queue_serves_documents_once_a_run_has_finished(corpus: Project) -> None:
     session = LabellingSession(corpus, "anna", make_queue("uncertain"))
     assert session.start().needs_model
-    _finished_run(corpus, {1: 0.1, 2: 0.9, 3: 0.5})
+    finished_run(corpus, {1: 0.1, 2: 0.9, 3: 0.5})
     state = session.refill()
     assert state.document.id == 2 and not state.needs_model
 
 
 def test_a_model_queue_left_without_predictions_says_so(corpus: Project) -> None:
-    _finished_run(corpus, {1: 0.1})
+    finished_run(corpus, {1: 0.1})
     session = LabellingSession(corpus, "anna", make_queue("uncertain"))
     session.start()
     state = session.label(1)

@@ -53,9 +53,7 @@ def test_opening_a_project_shows_the_first_document_and_remembers_it(
     window, qtbot, project_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _small_project(project_path)
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     assert window.pages.currentWidget() is window.workspace
     assert window.windowTitle().startswith("study")
     assert annotate.document.text.toPlainText() in ("Kabinet valt", "Ajax wint")
@@ -119,9 +117,7 @@ def test_export_from_the_window_writes_the_file(
 
 def test_bring_back_returns_the_coders_skipped_documents(window, qtbot, project_path: Path) -> None:  # type: ignore[no-untyped-def]
     _small_project(project_path)
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     shown = annotate.last_state.document.id
     annotate.skip()
     qtbot.waitUntil(lambda: annotate.last_state.document.id != shown, timeout=5000)
@@ -137,9 +133,7 @@ def test_bring_back_refills_an_annotate_queue_that_skipping_emptied(
     window, qtbot, project_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _small_project(project_path)
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     for _ in range(2):
         annotate.skip()
         qtbot.waitUntil(lambda: annotate.view_state is not ViewState.BUSY, timeout=5000)
@@ -154,9 +148,7 @@ def test_most_uncertain_first_before_any_model_leads_to_the_train_tab(
     window, qtbot, project_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _small_project(project_path)
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     annotate.set_queue("uncertain")
     qtbot.waitUntil(lambda: annotate.view_state is ViewState.NEEDS_MODEL, timeout=5000)
     qtbot.mouseClick(annotate.train_link, Qt.MouseButton.LeftButton)
@@ -167,9 +159,7 @@ def test_documents_imported_by_the_cli_in_another_process_show_in_the_annotate_h
     window, qtbot, project_path: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _small_project(project_path)
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     assert "0 of 2 documents labelled" in annotate.progress_label.text()
     source = tmp_path / "meer.csv"
     source.write_text("id,text,label\nm1,Kabinet valt weer,politiek\nm2,Ajax verliest,\n")
@@ -184,9 +174,7 @@ def test_labels_given_by_another_coder_elsewhere_show_in_the_annotate_header(
     window, qtbot, project_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _small_project(project_path)
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     other = Project.open(project_path)  # another coder's window on a shared drive
     try:
         set_label(other, 1, 1, "bert")
@@ -233,9 +221,7 @@ def test_an_import_by_the_cli_into_an_empty_project_shows_in_the_annotate_header
     window, qtbot, project_path: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     Project.open(project_path, create=True).close()
-    window.open_project(project_path)
-    annotate = window.workspace.annotate
-    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    annotate = open_and_wait(window, qtbot, project_path)
     assert "0 of 0 documents labelled" in annotate.progress_label.text()
     source = tmp_path / "meer.csv"
     source.write_text(IMPORTED)
@@ -283,3 +269,11 @@ def test_a_project_from_an_older_version_is_upgraded_off_the_gui_thread_then_ope
     qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
     assert annotate.document.text.toPlainText() == "Het kabinet valt"
     assert list(project_path.parent.glob(f"{project_path.name}.bak-0005-*"))
+
+
+def open_and_wait(window, qtbot, path: Path):  # type: ignore[no-untyped-def]
+    """Open ``path`` in the window and wait for the Annotate view's first state."""
+    window.open_project(path)
+    annotate = window.workspace.annotate
+    qtbot.waitUntil(lambda: annotate.last_state is not None, timeout=5000)
+    return annotate
