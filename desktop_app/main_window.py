@@ -187,6 +187,10 @@ class MainWindow(QMainWindow):
             0,
             self,
         )
+        label = QLabel(dialog.labelText())
+        label.setWordWrap(True)
+        dialog.setLabel(label)
+        dialog.setMinimumWidth(420)
         dialog.setWindowTitle("Upgrading project")
         dialog.setCancelButton(None)  # a migration is one transaction: it cannot stop halfway
         dialog.setMinimumDuration(0)
