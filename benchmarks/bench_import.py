@@ -254,6 +254,10 @@ def child_reference(csv_path: Path, db_path: Path) -> dict[str, Any]:
     }
 
 
+#: A CPU-bound process for --busy: pure Python arithmetic, no memory, no I/O.
+_BUSY_LOOP = "while True: sum(i * i for i in range(10_000))"
+
+
 def run_child(
     role: str, csv_path: Path, target: Path, chunk_size: int = 0, profile: Path | None = None
 ) -> Measured:
@@ -346,6 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         "--chunk-size", type=int, default=0, help="ImportOptions.chunk_size (its default)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the project files")
+    parser.add_argument(
+        "--busy",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N CPU-bound processes beside both imports (a busy machine)",
+    )
     args = parser.parse_args(argv)
 
     csv_path = ensure_csv(args.rows)
@@ -362,15 +373,22 @@ def main(argv: list[str] | None = None) -> int:
     # Other processes skew the figures on a 2-core machine: the load average says if any ran.
     load_before = os.getloadavg()[0]
 
-    print("Importing with LabelLoop (child process)...", flush=True)
-    labelloop = run_child("import", csv_path, project_path, args.chunk_size, profile)
+    hogs = [subprocess.Popen([sys.executable, "-c", _BUSY_LOOP]) for _ in range(args.busy)]
+    try:
+        if hogs:
+            print(f"Beside {len(hogs)} CPU-bound process(es) (--busy)", flush=True)
+        print("Importing with LabelLoop (child process)...", flush=True)
+        labelloop = run_child("import", csv_path, project_path, args.chunk_size, profile)
+        reference = None
+        if not args.no_reference:
+            print("Reference: sqlite3 executemany + FTS5 rebuild (child process)...", flush=True)
+            reference = run_child("reference", csv_path, reference_path)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
     checked = verify(project_path, args.rows)
     project_mb = project_path.stat().st_size / 1e6
-
-    reference = None
-    if not args.no_reference:
-        print("Reference: sqlite3 executemany + FTS5 rebuild (child process)...", flush=True)
-        reference = run_child("reference", csv_path, reference_path)
 
     # The targets are for 1,000,000 rows. For another --rows the wall time is judged on a
     # linear extrapolation of the import itself (process start-up does not scale).
@@ -384,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     rss_ok = labelloop.peak_rss_mb <= TARGET_RSS_MB
     load_after = os.getloadavg()[0]
     print()
-    print(f"Load average (1 min) before {load_before:.2f}, after {load_after:.2f}")
+    busy = f"; {args.busy} CPU-bound process(es) ran beside both imports" if args.busy else ""
+    print(f"Load average (1 min) before {load_before:.2f}, after {load_after:.2f}{busy}")
     print(f"LabelLoop import of {args.rows:,} rows")
     print(
         f"  wall time (whole child process): {labelloop.wall_s:8.1f} s "
@@ -441,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "load_average_1min": {"before": load_before, "after": load_after},
+        "busy_processes": args.busy,
         "labelloop": {
             "wall_s": labelloop.wall_s,
             "cpu_s": labelloop.cpu_s,

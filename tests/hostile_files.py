@@ -670,7 +670,7 @@ add(
     lambda f: write_csv(f / "h.csv", ["id", "text"], [["1", "woord " * 900_000], ["2", "b"]]),
     Imported(2),
     WITH_ID,
-    "a row longer than pyarrow's block: read again with larger blocks",
+    "a text of 5 MB: above the csv module's default field limit of 131,072 characters",
 )
 add(
     "huge-single-line-no-newline",

@@ -3,10 +3,11 @@
 The whole import is one SQLite write transaction, so a failure, a cancel or even a killed
 process leaves the project exactly as it was (SQLite rolls an unfinished transaction back).
 Rows are streamed in chunks, so memory stays flat however large the file is; WAL mode lets
-the window keep reading meanwhile. The full-text index follows through triggers.
+the window keep reading meanwhile. Each chunk is read and made ready in a worker thread
+while the one before is written.
 
-Documents are written in bulk by ``core.store.bulk`` (multi-row statements, for the sake
-of the full-text index: see :meth:`core.store.bulk.DocumentWriter.insert`).
+Documents are written in bulk by ``core.store.bulk`` (multi-row statements, and the
+full-text index built a slice at a time: see :class:`core.store.bulk.DocumentWriter`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ from sqlalchemy.orm import Session
 
 from core.codebook import ensure_category
 from core.errors import ImportFileError, ProjectError
-from core.ingest.readers import TableReader, as_text, jsonable, list_columns, open_reader
+from core.ingest.readers import (
+    Chunk,
+    TableReader,
+    as_text,
+    jsonable,
+    list_columns,
+    open_reader,
+    read_ahead,
+)
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
-from core.store.bulk import DocumentWriter, import_page_cache
+from core.store.bulk import DocumentWriter
 from core.store.counts import newest_document_id
 from core.store.project import SUFFIX, Project, bump_codebook_version
 from core.store.schema import Annotation, AnnotationEvent, ImportBatch, utcnow
@@ -46,6 +55,9 @@ _PURPOSE_WORDS = {
     "gold": "eval",
 }
 
+
+#: Chunks made ready ahead of the one being written (a few MB each).
+PREPARED_AHEAD = 4
 
 #: Ids at or above this, read as floating-point numbers, may have lost digits.
 FLOAT_EXACT_DIGITS = 1e15
@@ -230,7 +242,7 @@ def import_file(
     wanted = _check_columns(reader, options)
     source = _printable(str(reader.path))
     summary = ImportSummary(source, reader.file_format, dict(reader.details))
-    with project.write() as session, import_page_cache(session):
+    with project.write() as session, DocumentWriter(session) as documents:
         batch = ImportBatch(
             source=source,
             file_format=reader.file_format,
@@ -239,12 +251,19 @@ def import_file(
         )
         session.add(batch)
         session.flush()
-        writer = _ChunkWriter(session, reader, options, summary, batch.id)
+        writer = _ChunkWriter(session, documents, reader, options, summary, batch.id)
         reporter.report(0, 1, "Reading")
-        for chunk in reader.chunks(options.chunk_size, wanted):
-            writer.write(chunk.data, chunk.start)
-            writer.count_replacements(chunk.start, chunk.replaced)
-            reporter.report(chunk.done, chunk.total, f"{plural(summary.rows_read, 'row')} read")
+        # Chunks are read and made ready (texts checked, ids, fingerprints) in a worker
+        # thread while this one writes: SQLite releases the GIL as it writes, so the two
+        # share the machine's cores instead of taking turns. A few chunks ahead, so that
+        # the worker goes on while a slice is indexed (a second or so).
+        chunks = reader.chunks(options.chunk_size, wanted)
+        for prepared in read_ahead(map(writer.prepare, chunks), depth=PREPARED_AHEAD):
+            writer.store(prepared)
+            documents.index_new()  # a slice for full-text search, when one is full
+            reporter.report(
+                prepared.done, prepared.total, f"{plural(summary.rows_read, 'row')} read"
+            )
         summary.replaced_what = reader.replacement_reason if summary.rows_with_replacements else ""
         if summary.categories_created:
             bump_codebook_version(session)
@@ -374,12 +393,36 @@ def _check_columns(reader: TableReader, options: ImportOptions) -> list[str]:
     return wanted
 
 
+@dataclass
+class _Prepared:
+    """A chunk's rows ready for the store, and what :meth:`_ChunkWriter.prepare` counted."""
+
+    start: int
+    rows_read: int
+    done: float
+    total: float
+    #: Offsets of the rows in which the reader replaced bytes or characters by U+FFFD.
+    replaced: list[int]
+    #: External id -> (index, the document's values in the order of ``DOCUMENT_COLUMNS``),
+    #: in file order.
+    rows: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
+    #: External id -> (label, purpose).
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    skipped_empty: int = 0
+    purpose_without_label: int = 0
+    #: (external id, index) of each row whose id occurred earlier in the chunk.
+    repeated: list[tuple[str, int]] = field(default_factory=list)
+    #: Labels with spaces tidied -> as written.
+    spellings: dict[str, str] = field(default_factory=dict)
+
+
 class _ChunkWriter:
     """Writes chunks of rows inside the import's transaction, counting what it does."""
 
     def __init__(
         self,
         session: Session,
+        documents: DocumentWriter,
         reader: TableReader,
         options: ImportOptions,
         summary: ImportSummary,
@@ -398,19 +441,25 @@ class _ChunkWriter:
         self.category_ids: dict[str, int] = {}
         self.category_names: dict[str, str] = {}  # casefolded -> the category's name
         self.spellings: dict[str, str] = {}  # label with spaces tidied -> as written
-        self.documents = DocumentWriter(session)
+        self.documents = documents
 
-    def write(self, data: dict[str, list[Any]], start: int) -> None:
+    def prepare(self, chunk: Chunk) -> _Prepared:
+        """The chunk's rows made ready to store, with what was counted on the way.
+
+        Runs in the import's worker thread: it reads only the options and the reader, and
+        changes nothing shared; :meth:`store` applies what it counted.
+        """
         o = self.options
+        data, start = chunk.data, chunk.start
         texts = data[o.text_col]  # type: ignore[index]
-        self.summary.rows_read += len(texts)
-        rows: dict[str, dict[str, Any]] = {}  # external id -> row, in file order
-        labels: dict[str, tuple[str, str]] = {}  # external id -> (label, purpose)
+        prepared = _Prepared(chunk.start, len(texts), chunk.done, chunk.total, chunk.replaced)
+        rows = prepared.rows
+        labels = prepared.labels
         for offset, raw_text in enumerate(texts):
             index = start + offset
             text = raw_text if type(raw_text) is str else self._text(raw_text, o.text_col, index)
             if not text.strip():
-                self.summary.skipped_empty_text += 1
+                prepared.skipped_empty += 1
                 continue
             if o.id_col:
                 external_id = self._id(data[o.id_col][offset], o.id_col, index)
@@ -422,36 +471,56 @@ class _ChunkWriter:
             else:
                 external_id = f"{self.source_name}:{index + 1}"
             if external_id in rows:  # the same id twice within this chunk
-                self._repeated(external_id, index)
-                if self._duplicate(external_id, index, in_chunk=True) == "skip":
+                prepared.repeated.append((external_id, index))
+                if o.on_duplicate == "fail":
+                    raise self._repeated_error(external_id, index, in_chunk=True)
+                if o.on_duplicate == "skip":
                     continue
-            rows[external_id] = {
-                "id": None,
-                "external_id": external_id,
-                "text": text,
-                "source": self.source_name,
-                "import_id": self.import_id,
-                "meta": self._meta(data, offset, index) if o.meta_cols else {},
-                "content_hash": content_hash(text),
-                "_index": index,
-            }
+            meta = self._meta(data, offset, index) if o.meta_cols else None
+            rows[external_id] = (
+                index,
+                [
+                    None,  # the id, given as the row is stored
+                    external_id,
+                    text,
+                    self.source_name,
+                    self.import_id,
+                    json.dumps(meta) if meta else "{}",
+                    content_hash(text),
+                ],
+            )
             if o.label_col:
                 written = self._text(data[o.label_col][offset], o.label_col, index).strip()
                 label = " ".join(written.split())
                 if label != written:  # runs of spaces, tabs or line breaks inside
-                    self.spellings.setdefault(label, written)
+                    prepared.spellings.setdefault(label, written)
                 purpose = self._purpose(data, offset, index)
                 if label:
                     labels[external_id] = (label, purpose or "train")
                 elif purpose is not None:
-                    self.summary.purpose_without_label += 1
+                    prepared.purpose_without_label += 1
                     labels.pop(external_id, None)
-        if rows:
-            self._store(rows, labels)
+        return prepared
+
+    def store(self, prepared: _Prepared) -> None:
+        """Write a prepared chunk and count it in the summary (in the writing thread)."""
+        summary = self.summary
+        summary.rows_read += prepared.rows_read
+        summary.skipped_empty_text += prepared.skipped_empty
+        summary.purpose_without_label += prepared.purpose_without_label
+        for written_as in prepared.spellings.items():
+            self.spellings.setdefault(*written_as)
+        for external_id, index in prepared.repeated:
+            self._repeated(external_id, index)
+            if self.options.on_duplicate == "skip":
+                summary.skipped_duplicate_id += 1
+        if prepared.rows:
+            self._store(prepared.rows, prepared.labels)
+        self.count_replacements(prepared.start, prepared.replaced)
 
     def count_replacements(self, start: int, offsets: list[int]) -> None:
         """Count the rows of the chunk at ``start`` in which the reader replaced bytes or
-        characters by U+FFFD, noting where the first ones are (while the reader can say)."""
+        characters by U+FFFD, noting where the first ones are."""
         summary = self.summary
         for offset in offsets:
             summary.rows_with_replacements += 1
@@ -529,49 +598,64 @@ class _ChunkWriter:
             where = self.reader.location(index).removesuffix(_HEADER_NOTE)
             self.summary.repeated_at.append(f"{where} (id '{shown}')")
 
+    def _repeated_error(self, external_id: str, index: int, *, in_chunk: bool) -> ImportFileError:
+        # Within a chunk we know it is the file; across chunks the earlier row is already
+        # stored, and the project cannot tell it from an older import.
+        where = "earlier in this file" if in_chunk else "earlier in this file or in the project"
+        return ImportFileError(
+            f"{self.reader.path}: {self.reader.location(index)}: id '{external_id}' "
+            f"already occurs {where}. Choose skip or replace for duplicate ids, "
+            "or give each document its own id."
+        )
+
     def _duplicate(self, external_id: str, index: int, *, in_chunk: bool) -> DuplicatePolicy:
         if self.options.on_duplicate == "fail":
-            # Within a chunk we know it is the file; across chunks the earlier row is
-            # already stored, and the project cannot tell it from an older import.
-            where = "earlier in this file" if in_chunk else "earlier in this file or in the project"
-            raise ImportFileError(
-                f"{self.reader.path}: {self.reader.location(index)}: id '{external_id}' "
-                f"already occurs {where}. Choose skip or replace for duplicate ids, "
-                "or give each document its own id."
-            )
+            raise self._repeated_error(external_id, index, in_chunk=in_chunk)
         if self.options.on_duplicate == "skip":
             self.summary.skipped_duplicate_id += 1
         return self.options.on_duplicate
 
-    def _store(self, rows: dict[str, dict[str, Any]], labels: dict[str, tuple[str, str]]) -> None:
-        existing = self.documents.existing_ids(list(rows))
-        new: list[dict[str, Any]] = []
-        replacing: list[dict[str, Any]] = []  # documents from before this import
-        replacing_own: list[dict[str, Any]] = []  # rows this import wrote earlier
-        for external_id, row in rows.items():
-            index = row.pop("_index")
-            if external_id in existing:
-                in_file = existing[external_id] >= self.first_new_id
-                if in_file:
-                    self._repeated(external_id, index)
-                if self._duplicate(external_id, index, in_chunk=in_file) == "skip":
-                    labels.pop(external_id, None)
-                    continue
-                row["id"] = existing[external_id]
-                (replacing_own if in_file else replacing).append(row)
-            else:
-                row["id"] = self.next_id
-                self.next_id += 1
-                new.append(row)
-        if new:
-            self.documents.insert(new)
-            self.summary.imported += len(new)
+    def _store(
+        self, rows: dict[str, tuple[int, list[Any]]], labels: dict[str, tuple[str, str]]
+    ) -> None:
+        values = [row for _index, row in rows.values()]
+        for id_, row in enumerate(values, start=self.next_id):
+            row[0] = id_
+        self.next_id += len(values)
+        # Rows whose id the project holds already come back (their ids stay unused).
+        taken = self.documents.insert(values)
+        self.summary.imported += len(values) - len(taken)
+        if taken:
+            self._store_taken(rows, taken, labels)
+        if labels:
+            self._store_labels({rows[e][1][0]: label for e, label in labels.items()})
+
+    def _store_taken(
+        self,
+        rows: dict[str, tuple[int, list[Any]]],
+        taken: list[list[Any]],
+        labels: dict[str, tuple[str, str]],
+    ) -> None:
+        """Skip, replace or refuse the rows whose id was in the project already."""
+        existing = self.documents.existing_ids([row[1] for row in taken])
+        replacing: list[list[Any]] = []  # documents from before this import
+        replacing_own: list[list[Any]] = []  # rows this import wrote earlier
+        for row in taken:
+            external_id = row[1]
+            index = rows[external_id][0]
+            if external_id not in existing:  # not stored, yet not there: never skip silently
+                raise RuntimeError(f"Row {index + 1} (id {external_id!r}) could not be stored.")
+            in_file = existing[external_id] >= self.first_new_id
+            if in_file:
+                self._repeated(external_id, index)
+            if self._duplicate(external_id, index, in_chunk=in_file) == "skip":
+                labels.pop(external_id, None)
+                continue
+            row[0] = existing[external_id]
+            (replacing_own if in_file else replacing).append(row)
         if replacing or replacing_own:
             self.documents.replace(replacing + replacing_own)
             self.summary.replaced += len(replacing)
-        if labels:
-            ids = {r["external_id"]: r["id"] for r in new + replacing + replacing_own}
-            self._store_labels({ids[e]: lp for e, lp in labels.items() if e in ids})
 
     def _category_id(self, name: str) -> int:
         key = name.casefold()

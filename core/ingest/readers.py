@@ -12,19 +12,20 @@ import csv
 import datetime as dt
 import decimal
 import io
+import itertools
 import json
-import os
+import operator
 import re
 import stat
 import zipfile
+from array import array
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from core.errors import ImportFileError
 from core.ingest.encoding import (
@@ -35,7 +36,7 @@ from core.ingest.encoding import (
     explain_decode_error,
     read_sample,
 )
-from core.ingest.records import Problem, find_problem
+from core.ingest.records import Problem, excerpt, find_problem
 
 FORMATS = {
     ".csv": "csv",
@@ -277,45 +278,46 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def read_ahead(items: Iterator[T]) -> Iterator[T]:
-    """``items``, the next one fetched in a worker thread while the caller uses this one.
+def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """``items``, the next ``depth`` ones fetched in a worker thread while the caller uses
+    this one.
 
     The CSV reader uses it so that the next chunk is parsed and turned into Python strings
     while the importer writes this one to SQLite (which releases the GIL): the two overlap
     on a second core. An error from ``items`` is raised in the caller's thread, at the
-    item where it happened. Leaving early first waits for the fetch in flight, so ``items``
-    is never used by two threads at once, and is done with when this generator is.
-    ``items`` must not yield None (it marks the end).
+    item where it happened. Leaving early drops the fetches not yet started and waits for
+    the one in flight, so ``items`` is never used by two threads at once, and is done with
+    when this generator is. ``items`` must not yield None (it marks the end).
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
-        pending = pool.submit(next, items, None)
-        while (item := pending.result()) is not None:
-            pending = pool.submit(next, items, None)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+    try:
+        # One worker runs the fetches in the order they were asked for.
+        pending = deque(pool.submit(next, items, None) for _ in range(depth))
+        while (item := pending.popleft().result()) is not None:
+            pending.append(pool.submit(next, items, None))
             yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- CSV and TSV ---------------------------------------------------------------------
 
-#: First block size for pyarrow's CSV reader, in bytes. A row longer than a block (a text
-#: of several megabytes) makes pyarrow stop; the reader then starts again with blocks four
-#: times as large and skips the rows it has already given out.
-CSV_BLOCK_BYTES = 1 << 20
-_MAX_BLOCK_BYTES = (1 << 31) - 1
-#: What reading with pyarrow raises for a bad file (ArrowInvalid is a ValueError, and a
-#: codec's UnicodeDecodeError passes through unchanged).
-_READ_ERRORS = (pa.ArrowException, OSError, ValueError)
-
 
 class CsvReader:
-    """Delimited text, streamed with pyarrow's CSV reader (quoted line breaks, any delimiter).
+    """Delimited text, streamed record by record with Python's ``csv`` module.
 
-    pyarrow refuses every row with more or fewer fields than the header, wherever it is
-    (pandas' C parser, used before, took the extra leading fields of the first row as an
-    index and padded short rows silently), and parses in its own threads: on 200,000 rows
-    (benchmarks/bench_import.py) it gave the strings in 0.2 s against pandas' 0.8-1.1 s.
-    The encoding is decided on the whole file first (:func:`choose_encoding`), and a file
-    that may hide a line break inside an unquoted text, or a quote left open, is checked
-    record by record (:mod:`core.ingest.records`) before anything is read.
+    Quoted texts may hold delimiters, quotes ("" inside quotes) and line breaks. Every
+    record must have as many fields as the header: the first that does not stops the
+    import with its row number (pandas' C parser, used once, padded short rows and took
+    extra leading fields as an index, so data shifted silently). The encoding is decided
+    on the whole file first (:func:`choose_encoding`), and a file that may hide a line
+    break inside an unquoted text, or a quote left open, is checked record by record
+    (:mod:`core.ingest.records`, the same parser) before anything is read.
+
+    The ``csv`` module rather than pyarrow's reader: it is C code too (1,000,000 rows of
+    300 characters in about 2.7 s, in the read-ahead thread while SQLite writes), it
+    needs a few megabytes where pyarrow's import and buffers took over 100 MB, and a
+    record of any length needs no second pass with larger blocks.
     """
 
     def __init__(
@@ -341,12 +343,14 @@ class CsvReader:
             "delimiter": _DELIMITER_NAMES.get(delimiter, repr(delimiter)),
         }
         self.replacement_reason = self.choice.unreadable
-        self._fields = 0
-        self._header_only = False
         try:
-            header = self._header()
+            with self._open() as (_raw, records):
+                header = next(records, None)
         except (UnicodeError, csv.Error) as error:
             raise self._explain(error) from None
+        if not header:
+            raise ImportFileError(f"{path}: the first line has no column names.")
+        self._fields = len(header)
         self.columns = unique_names(header)
         self._check_records()
 
@@ -355,150 +359,49 @@ class CsvReader:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _open(self, block_size: int, fields: int, include: list[int] | None) -> Any:
-        """pyarrow's streaming reader on the file, every column read as text."""
-        try:
-            stream = pa.input_stream(os.fsencode(self.path).decode("utf-8"))
-        except UnicodeDecodeError:  # a name that is not UTF-8: let Python open it
-            stream = pa.PythonFile(self.path.open("rb"), mode="r")
-        name = codecs.lookup(self.encoding).name
-        if name not in ("utf-8", "utf-8-sig") or self.choice.errors != "strict":
-            # pyarrow reads UTF-8 (and skips its byte-order mark); anything else, and UTF-8
-            # with bytes to replace, is decoded by Python's codec on the way in.
-            from pyarrow.lib import TransformInputStream
+    @contextmanager
+    def _open(self) -> Iterator[tuple[Any, Iterator[list[str]]]]:
+        """The binary file (its position tells the progress) and its records, the header
+        first; a line break alone between records is not a record (as for spreadsheets)."""
+        encoding = self.encoding
+        if codecs.lookup(encoding).name == "utf-8":
+            encoding = "utf-8-sig"  # a byte-order mark is not part of the first name
+        with self.path.open("rb") as raw:
+            text = io.TextIOWrapper(raw, encoding=encoding, errors=self.choice.errors, newline="")
+            reader = csv.reader(text, delimiter=self.delimiter, quotechar='"', strict=False)
+            first = next(reader, None)
+            records = filter(None, reader)
+            yield raw, itertools.chain([] if first is None else [first], records)
 
-            stream = TransformInputStream(stream, _Transcoder(self.encoding, self.choice.errors))
-        names = [f"f{i}" for i in range(fields)]
-        return pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                block_size=block_size, autogenerate_column_names=True, use_threads=True
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=self.delimiter,
-                quote_char='"',
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=True,
-                ignore_empty_lines=True,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                include_columns=[names[i] for i in include] if include is not None else None,
-            ),
-        )
-
-    def _header(self) -> list[str]:
-        self._fields = self._count_header_fields()
-        try:
-            reader = self._open(CSV_BLOCK_BYTES, self._fields, None)
-            if len(reader.schema) != self._fields:  # pyarrow saw the first row differently
-                self._fields = len(reader.schema)
-                reader = self._open(CSV_BLOCK_BYTES, self._fields, None)
-            batch = next(iter(reader), None)
-        except _READ_ERRORS as error:
-            # pyarrow finds no row in a header that is longer than a block, or that is the
-            # whole file without a line break: read it with the csv module.
-            if "straddl" in str(error) or "Empty CSV" in str(error):
-                self._header_only = "Empty CSV" in str(error)
-                return self._header_alone(self._fields)
-            raise self._explain(error) from None
-        if batch is None or batch.num_rows == 0:
-            raise ImportFileError(f"{self.path}: the file has no header line and no rows.")
-        return [batch.column(i)[0].as_py() for i in range(batch.num_columns)]
-
-    def _header_alone(self, fields: int) -> list[str]:
-        with self._text() as handle:
-            return next(csv.reader(handle, delimiter=self.delimiter), [])[:fields]
-
-    def _count_header_fields(self) -> int:
-        with self._text() as handle:
-            header = next(csv.reader(handle, delimiter=self.delimiter), None)
-        if not header:
-            raise ImportFileError(f"{self.path}: the first line has no column names.")
-        return len(header)
-
-    def _text(self) -> io.TextIOWrapper:
-        return self.path.open(  # type: ignore[return-value]
-            encoding=self.encoding, errors=self.choice.errors, newline=""
-        )
-
-    def _batches(self, include: list[int]) -> Iterator[Any]:
-        """The data rows' record batches (the header left out), each column a string array.
-
-        A row longer than the block makes pyarrow stop; then read again with larger blocks,
-        leaving out the rows already given.
-        """
-        if self._header_only:
-            return
-        block = CSV_BLOCK_BYTES
+    def _records(self, size: int) -> Iterator[tuple[list[list[str]], float]]:
+        """The data records, ``size`` at a time, each list with how far into the file it
+        reaches; a record with another number of fields than the header is refused."""
         given = 0
-        while True:
-            skip = given + 1  # the header is the first row
-            try:
-                for batch in self._open(block, self._fields, include):
-                    if skip:
-                        cut = min(skip, batch.num_rows)
-                        batch, skip = batch.slice(cut), skip - cut
-                        if batch.num_rows == 0:
-                            continue
-                    given += batch.num_rows
-                    yield batch
-                return
-            except _READ_ERRORS as error:
-                if "straddl" in str(error) and block < min(self._size + 1, _MAX_BLOCK_BYTES):
-                    block = min(block * 4, self._size + 1, _MAX_BLOCK_BYTES)
-                    continue
-                raise self._explain(error) from None
+        try:
+            with self._open() as (raw, records):
+                next(records, None)  # the header
+                while batch := list(itertools.islice(records, size)):
+                    if any(len(record) != self._fields for record in batch):
+                        raise self._wrong_fields(batch, given)
+                    given += len(batch)
+                    yield batch, float(raw.tell())
+        except (UnicodeError, csv.Error) as error:
+            raise self._explain(error) from None
 
     def chunks(self, size: int, wanted: list[str]) -> Iterator[Chunk]:
-        positions = _positions(self.columns, wanted)
-        include = sorted(set(positions))
-        at = {p: i for i, p in enumerate(include)}
-        total = float(self._size)
+        getters = [operator.itemgetter(p) for p in _positions(self.columns, wanted)]
 
-        def convert(table: Any) -> dict[str, list[Any]]:
-            pairs = zip(wanted, positions, strict=True)
-            return {c: table.column(at[p]).to_pylist() for c, p in pairs}
-
-        def parsed() -> Iterator[tuple[dict[str, list[Any]], int, float]]:
-            # Each chunk is given when the next is ready, so the last one can say "done".
-            pending: list[Any] = []
-            rows = given = 0
-            held: tuple[dict[str, list[Any]], int, float] | None = None
-            for batch in self._batches(include):
-                pending.append(batch)
-                rows += batch.num_rows
-                while rows >= size:
-                    table = pa.Table.from_batches(pending)
-                    rest = table.slice(size)
-                    given += size
-                    if held is not None:
-                        yield held
-                    held = convert(table.slice(0, size)), size, self._position(given)
-                    pending, rows = rest.to_batches(), rest.num_rows
-            if rows:
-                if held is not None:
-                    yield held
-                held = convert(pa.Table.from_batches(pending)), rows, total
-            if held is not None:
-                yield held[0], held[1], total
+        def parsed() -> Iterator[tuple[dict[str, list[str]], int, float]]:
+            for batch, position in self._records(size):
+                columns = {c: list(map(g, batch)) for c, g in zip(wanted, getters, strict=True)}
+                yield columns, len(batch), position
 
         start = 0
+        total = float(self._size)
         for data, rows, position in read_ahead(parsed()):
             replaced = _rows_with_replacements(data) if self.choice.invalid else []
-            yield Chunk(data, start, position, total, replaced)
+            yield Chunk(data, start, min(position, total), total, replaced)
             start += rows
-
-    def _position(self, rows: int) -> float:
-        """About how far into the file ``rows`` data rows reach, below the end until the
-        end: pyarrow reads megabytes ahead, so its position in the file would run ahead."""
-        scan = self._scan
-        if scan is None or not scan.lines:
-            return 0.0
-        return min(self._size * (rows + 1) / scan.lines, self._size * 0.999)
 
     # -- explaining ------------------------------------------------------------------
 
@@ -511,6 +414,19 @@ class CsvReader:
         problem = self._find_problem(scan)
         if problem is not None:
             raise self._problem_error(problem)
+
+    def _wrong_fields(self, batch: list[list[str]], given: int) -> ImportFileError:
+        """The error for the first record of ``batch`` with the wrong number of fields
+        (``given`` records came before the batch): where a line break probably caused
+        it, that is said."""
+        problem = self._find_problem(self._scan)
+        if problem is not None:
+            return self._problem_error(problem)
+        offset = next(i for i, r in enumerate(batch) if len(r) != self._fields)
+        record = batch[offset]
+        return self._problem_error(
+            Problem("fields", given + offset + 2, len(record), excerpt(record, self.delimiter))
+        )
 
     def _find_problem(self, scan: ByteScan | None) -> Problem | None:
         minority = None
@@ -580,32 +496,7 @@ class CsvReader:
                 f"{self.path}: cannot be read as {self.encoding} ({error}). "
                 "Choose another encoding (for example --encoding utf-8 or cp1252)."
             )
-        message = str(error)
-        if "Empty CSV file" in message:
-            return ImportFileError(f"{self.path}: the file has no header line and no rows.")
-        fields = re.search(r"Expected (\d+) columns, got (\d+): (.*)", message, re.DOTALL)
-        if fields:
-            problem = self._find_problem(self._scan)
-            if problem is not None:
-                return self._problem_error(problem)
-            expected, got, text = fields.groups()
-            return ImportFileError(
-                f"{self.path}: a row has {got} fields where the header has {expected}: "
-                f"'{text[:60]}'. Check the delimiter ({self.details['delimiter']}) and that "
-                'texts containing it are quoted ("...").'
-            )
-        return ImportFileError(f"{self.path}: cannot be read as {self.file_format}: {message}")
-
-
-class _Transcoder:
-    """Decode with Python's codec (``errors`` as given) and hand pyarrow UTF-8."""
-
-    def __init__(self, encoding: str, errors: str) -> None:
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors)
-
-    def __call__(self, buffer: Any) -> bytes:
-        final = len(buffer) == 0
-        return self._decoder.decode(bytes(buffer), final).encode("utf-8")
+        return ImportFileError(f"{self.path}: cannot be read as {self.file_format}: {error}")
 
 
 def _encoding_note(choice: EncodingChoice) -> str:
@@ -667,9 +558,9 @@ class ExcelReader:
         if header is None:
             raise ImportFileError(f"{path}: sheet '{self.sheet}' is empty.")
         self.columns = unique_names([as_text(c) for c in header])
-        # Sheet row numbers of the chunk being imported (empty rows are skipped).
-        self._chunk_start = 0
-        self._chunk_rows: list[int] = []
+        # The sheet row of every row read so far, by index (empty rows are skipped): the
+        # importer asks for places a chunk after reading them (4 bytes a row).
+        self._rows_at = array("I")
 
     def _rows(self) -> Iterator[tuple[Any, ...]]:
         try:
@@ -683,9 +574,7 @@ class ExcelReader:
             ) from None
 
     def location(self, index: int) -> str:
-        offset = index - self._chunk_start
-        in_chunk = 0 <= offset < len(self._chunk_rows)
-        row = self._chunk_rows[offset] if in_chunk else index + 2
+        row = self._rows_at[index] if 0 <= index < len(self._rows_at) else index + 2
         return f"sheet '{self.sheet}' row {row} (row 1 is the header)"
 
     def chunks(self, size: int, wanted: list[str]) -> Iterator[Chunk]:
@@ -696,17 +585,16 @@ class ExcelReader:
         rows = self._rows()
         next(rows)  # header
         start, data = 0, {c: [] for c in wanted}
-        self._chunk_start, self._chunk_rows = 0, []
+        self._rows_at = array("I")
         for number, row in enumerate(rows, start=2):
             if not any(cell is not None for cell in row):
                 continue  # Excel leaves fully empty rows around; they are not records
             for column, position in zip(wanted, positions, strict=True):
                 data[column].append(row[position] if position < len(row) else None)
-            self._chunk_rows.append(number)
+            self._rows_at.append(number)
             if len(data[wanted[0]]) == size:
                 yield Chunk(data, start, float(number), total)
                 start, data = start + size, {c: [] for c in wanted}
-                self._chunk_start, self._chunk_rows = start, []
         if data[wanted[0]]:
             yield Chunk(data, start, total, total)
 
@@ -845,13 +733,13 @@ class JsonLinesReader:
             raise ImportFileError(f"{path}: no JSON objects found.")
         self.columns = list(keys)
         # Line numbers of the chunk being imported (records and lines differ by blanks).
-        self._chunk_start = 0
-        self._chunk_lines: list[int] = []
+        # The line of every record read so far, by index (blank lines are skipped): the
+        # importer asks for places a chunk after reading them (4 bytes a record).
+        self._lines = array("I")
 
     def location(self, index: int) -> str:
-        offset = index - self._chunk_start
-        if 0 <= offset < len(self._chunk_lines):
-            return f"line {self._chunk_lines[offset]}"
+        if 0 <= index < len(self._lines):
+            return f"line {self._lines[index]}"
         return f"record {index + 1}"
 
     def _records(self, limit: int | None = None) -> Iterator[tuple[int, dict[str, Any], int, bool]]:
@@ -907,17 +795,16 @@ class JsonLinesReader:
         total = float(self.path.stat().st_size)
         start, data = 0, {c: [] for c in wanted}
         replaced: list[int] = []
-        self._chunk_start, self._chunk_lines = 0, []
+        self._lines = array("I")
         for number, record, position, fixed in self._records():
             if fixed and any(_SURROGATE_FIXED in str(record.get(c)) for c in wanted):
-                replaced.append(len(self._chunk_lines))
+                replaced.append(len(self._lines) - start)
             for column in wanted:
                 data[column].append(record.get(column))
-            self._chunk_lines.append(number)
-            if len(self._chunk_lines) == size:
+            self._lines.append(number)
+            if len(self._lines) - start == size:
                 yield Chunk(data, start, float(position), total, replaced)
                 start, data, replaced = start + size, {c: [] for c in wanted}, []
-                self._chunk_start, self._chunk_lines = start, []
         if data[wanted[0]]:
             yield Chunk(data, start, total, total, replaced)
 

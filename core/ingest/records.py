@@ -1,12 +1,11 @@
 """The slow, exact look at a delimited file's records, for explaining what is wrong with it.
 
-The fast reader (pyarrow) says *that* a row has the wrong number of fields but not where,
-and cannot see a line break that splits a text into two rows of the right width, nor a
-quoted text left open at the end of the file. :func:`find_problem` reads the file once
-more with Python's ``csv`` module, record by record, noting how each record ended, and
-stops at the first problem. It runs only on files already known to need it (an error, an
-odd number of quotes, a carriage return alone among line feeds), so its speed (about a
-third of the fast reader's) does not matter.
+The reader (:class:`core.ingest.readers.CsvReader`) sees *that* a record has the wrong
+number of fields, but not a line break that splits a text into two rows of the right
+width, nor a quoted text left open at the end of the file. :func:`find_problem` reads the
+file once more with the same parser, record by record, noting how each record ended, and
+stops at the first problem. It runs only on files already known to need it (a wrong
+number of fields, an odd number of quotes, a carriage return alone among line feeds).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pathlib import Path
 
 # Texts of several megabytes are ordinary (whole books, transcripts); the default limit
 # of 131,072 characters per field would refuse them. 2**31 - 1 fits a C long everywhere.
-csv.field_size_limit(2**31 - 1)
+csv.field_size_limit(2**31 - 1)  # also for CsvReader, which reads with this module
 
 #: A last line fed to the parser after the file: it comes back as a record of its own
 #: unless the file ended inside a quoted text, which swallows it.
@@ -79,7 +78,7 @@ def find_problem(
             row += 1
             if record[-1].endswith(_END):  # the file ended inside this row's quoted text
                 record[-1] = record[-1][: -len(_END)]
-                return Problem("open-quote", row, len(record), _excerpt(record, delimiter))
+                return Problem("open-quote", row, len(record), excerpt(record, delimiter))
             breaks_here = bool(minority and ending and _kind(ending) == minority)
             broke_before = bool(minority and previous_ending and _kind(previous_ending) == minority)
             if len(record) != fields:
@@ -88,14 +87,15 @@ def find_problem(
                     broke = row
                 elif broke_before:
                     broke = row - 1
-                return Problem("fields", row, len(record), _excerpt(record, delimiter), broke)
+                return Problem("fields", row, len(record), excerpt(record, delimiter), broke)
             if breaks_here and row > 1:
-                return Problem("line-break", row, len(record), _excerpt(record, delimiter), row)
+                return Problem("line-break", row, len(record), excerpt(record, delimiter), row)
             previous_ending = ending
     return None
 
 
-def _excerpt(record: list[str], delimiter: str) -> str:
+def excerpt(record: list[str], delimiter: str) -> str:
+    """A record as a short line for a message (line breaks shown as ↵)."""
     text = delimiter.join(record)
     text = text.replace("\r", "↵").replace("\n", "↵")
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"

@@ -71,7 +71,8 @@ class Document(Base):
     source: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    content_hash: Mapped[str] = mapped_column(String, index=True)
+    # A fingerprint of the text, to find exact duplicates; not indexed (migration 0008).
+    content_hash: Mapped[str] = mapped_column(String)
 
 
 class EvaluationSample(Base):
