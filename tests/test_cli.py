@@ -288,8 +288,17 @@ def test_a_project_named_by_a_relative_path_opens(imported: Path) -> None:
 def test_info_starts_without_the_heavy_libraries(imported: Path) -> None:
     """`labelloop info` answers in a fraction of a second: it imports none of the
     libraries that take that long by themselves (the model and chart libraries, pandas,
-    and Alembic when no migration is due)."""
-    heavy = ("torch", "transformers", "sklearn", "pandas", "matplotlib", "alembic", "scipy")
+    numpy, and Alembic when no migration is due)."""
+    heavy = (
+        "torch",
+        "transformers",
+        "sklearn",
+        "pandas",
+        "matplotlib",
+        "alembic",
+        "scipy",
+        "numpy",
+    )
     code = (
         "import sys\n"
         "from cli.launcher import main\n"

@@ -10,16 +10,17 @@ a run's back as one array.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import ColumnElement, LargeBinary, bindparam, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from core.store.dialect import driver_execute, require_sqlite, sqlite_driver
-from core.store.ids import EMPTY
 from core.store.probabilities import pack, unpack_many
 from core.store.schema import ModelRun, Prediction
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `labelloop info` goes without it
+    import numpy as np
 
 PredictionRow = tuple[int, int, int, bytes, float]
 
@@ -110,6 +111,10 @@ def read_probabilities(
     result rows, built 100,000 at a time, held it for 170 ms). Each slice's packed values
     are joined and read by numpy in one go (``core.store.probabilities.unpack_many``).
     """
+    import numpy as np
+
+    from core.store.ids import EMPTY
+
     statement = (
         select(Prediction.document_id, type_coerce(Prediction.probabilities, LargeBinary))
         .where(Prediction.run_id == bindparam("run_id"), *where)
