@@ -6,16 +6,21 @@ the GUI's worker runner turns ``progress`` into a Qt signal and ``should_cancel`
 flag set by the Cancel button; the CLI prints progress to the terminal; tests pass nothing.
 A job that finishes pieces of its result along the way (training several models) also
 takes a ``partial`` callback and hands each piece to it (Orange3's ``set_partial_result``).
+:func:`read_ahead` lets a job fetch its next piece of input in a thread while it works.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import Cancelled
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +141,26 @@ def scaled(progress: ProgressCallback | None, start: float, end: float) -> Progr
         outer(Progress(start + (end - start) * fraction, 1.0, inner.message))
 
     return report
+
+
+def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """``items``, the next ``depth`` ones fetched in a worker thread while the caller uses
+    this one.
+
+    The importer uses it so that the next chunks are parsed and made ready while it writes
+    this one to SQLite, and the training job so that the next batch of texts is read while
+    it predicts this one (SQLite releases the GIL while it works): the two overlap on a
+    second core. An error from ``items`` is raised in the caller's thread, at the
+    item where it happened. Leaving early drops the fetches not yet started and waits for
+    the one in flight, so ``items`` is never used by two threads at once, and is done with
+    when this generator is. ``items`` must not yield None (it marks the end).
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+    try:
+        # One worker runs the fetches in the order they were asked for.
+        pending = deque(pool.submit(next, items, None) for _ in range(depth))
+        while (item := pending.popleft().result()) is not None:
+            pending.append(pool.submit(next, items, None))
+            yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

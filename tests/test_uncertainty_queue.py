@@ -95,8 +95,27 @@ def test_the_default_queue_serves_in_margin_order_from_the_stored_uncertainty(
     assert make_queue("uncertain", strategy="breaking-ties").next_ids(trained, request) == served
 
 
-def test_a_strategy_queue_follows_labels_and_skips_made_since_it_ranked(trained: Project) -> None:
-    queue = make_queue("uncertain", strategy="entropy")
+def test_checking_a_category_serves_its_predictions_surest_first(trained: Project) -> None:
+    ids, classes, proba = _stored(trained)
+    category = classes[int(np.bincount(proba.argmax(axis=1)).argmax())]  # the commonest
+    queue = make_queue("predicted", category_id=int(category))
+
+    served = queue.next_ids(trained, QueueRequest("anna", frozenset(), 500))
+
+    predicted_as = ids[proba.argmax(axis=1) == classes.index(category)]
+    assert sorted(served) == predicted_as.tolist()
+    top_two = np.sort(proba, axis=1)[:, -2:]
+    margin = (top_two[:, 1] - top_two[:, 0])[np.searchsorted(ids, served)]
+    assert np.all(np.diff(margin) <= 2.5e-6)  # surest (widest margin) first
+    set_label(trained, served[0], int(category), "anna")
+    assert queue.next_ids(trained, QueueRequest("anna", frozenset(), 2)) == served[1:3]
+
+
+@pytest.mark.parametrize("strategy", ["entropy", "margin"])  # probabilities; stored order
+def test_a_strategy_queue_follows_labels_and_skips_made_since_it_ranked(
+    trained: Project, strategy: str
+) -> None:
+    queue = make_queue("uncertain", strategy=strategy)
     first = queue.next_ids(trained, QueueRequest("anna", frozenset(), 6))
     session = LabellingSession(trained, "anna", queue)
     assert session.start().document.id == first[0]
@@ -117,8 +136,9 @@ def test_a_strategy_queue_follows_labels_and_skips_made_since_it_ranked(trained:
     ]
 
 
-def test_a_new_run_is_ranked_afresh(trained: Project) -> None:
-    queue = make_queue("uncertain", strategy="least-confidence")
+@pytest.mark.parametrize("strategy", ["least-confidence", "margin"])
+def test_a_new_run_is_ranked_afresh(trained: Project, strategy: str) -> None:
+    queue = make_queue("uncertain", strategy=strategy)
     before = queue.next_ids(trained, QueueRequest("anna", frozenset(), 500))
     with trained.write() as session:  # a later run that is sure of every document but one
         run = ModelRun(kind="baseline", status="finished")
@@ -132,7 +152,7 @@ def test_a_new_run_is_ranked_afresh(trained: Project) -> None:
                     document_id=document_id,
                     category_id=1,
                     probabilities={"1": p, "2": 1 - p},
-                    uncertainty=0.0,
+                    uncertainty=1 - abs(2 * p - 1),  # 1 − the margin, as a run stores it
                 )
             )
     assert queue.next_ids(trained, QueueRequest("anna", frozenset(), 1)) == [before[-1]]

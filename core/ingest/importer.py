@@ -33,9 +33,8 @@ from core.ingest.readers import (
     jsonable,
     list_columns,
     open_reader,
-    read_ahead,
 )
-from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
+from core.jobs import CancelCheck, ProgressCallback, ProgressReporter, read_ahead
 from core.store.bulk import DocumentWriter
 from core.store.counts import newest_document_id
 from core.store.project import SUFFIX, Project, bump_codebook_version

@@ -19,13 +19,11 @@ import re
 import stat
 import zipfile
 from array import array
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from core.errors import ImportFileError
 from core.ingest.encoding import (
@@ -37,6 +35,7 @@ from core.ingest.encoding import (
     read_sample,
 )
 from core.ingest.records import Problem, excerpt, find_problem
+from core.jobs import read_ahead
 
 FORMATS = {
     ".csv": "csv",
@@ -71,8 +70,6 @@ LISTED_COLUMNS = 20
 #: Nesting a JSON value may have; deeper ones are refused (Python's own JSON parser
 #: stops near 1,000 levels with a RecursionError, and nobody's metadata is this deep).
 MAX_NESTING = 100
-
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -276,28 +273,6 @@ def as_text(value: Any) -> str:
         if value.is_integer():
             return str(int(value))
     return value if isinstance(value, str) else str(value)
-
-
-def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """``items``, the next ``depth`` ones fetched in a worker thread while the caller uses
-    this one.
-
-    The CSV reader uses it so that the next chunk is parsed and turned into Python strings
-    while the importer writes this one to SQLite (which releases the GIL): the two overlap
-    on a second core. An error from ``items`` is raised in the caller's thread, at the
-    item where it happened. Leaving early drops the fetches not yet started and waits for
-    the one in flight, so ``items`` is never used by two threads at once, and is done with
-    when this generator is. ``items`` must not yield None (it marks the end).
-    """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
-    try:
-        # One worker runs the fetches in the order they were asked for.
-        pending = deque(pool.submit(next, items, None) for _ in range(depth))
-        while (item := pending.popleft().result()) is not None:
-            pending.append(pool.submit(next, items, None))
-            yield item
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- CSV and TSV ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ A queue asks for the next documents after every few labels, so its queries are b
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from core.store import counts, fulltext
 from core.store.dialect import driver_execute
 from core.store.ids import id_list, listed, not_listed
-from core.store.predictions import latest_finished_run, read_probabilities
+from core.store.predictions import latest_finished_run, read_probabilities, read_uncertainties
 from core.store.project import Project
 from core.store.schema import (
     Annotation,
@@ -229,43 +230,89 @@ def latest_run_id(project: Project) -> int | None:
         return latest_finished_run(session)
 
 
-# The candidates the run bound as ``run`` predicted ...
-_PREDICTED = _CANDIDATES.join(Prediction, Prediction.document_id == Document.id).where(
-    Prediction.run_id == bindparam("run")
-)
-# ... least sure first (stored uncertainty, through the index on (run, uncertainty)), ...
-_LEAST_SURE = _PREDICTED.order_by(Prediction.uncertainty.desc()).limit(_N)
-# ... and those it puts in the category bound as ``category``, surest first.
-_PREDICTED_AS = (
-    _PREDICTED.where(Prediction.category_id == bindparam("category"))
-    .order_by(Prediction.uncertainty)
-    .limit(_N)
-)
 _STILL_CANDIDATES = select(Document.id).where(listed(Document.id, "ids"), unlabelled())
 
 #: The strategies whose order the stored ``predictions.uncertainty`` is (1 − margin, see
-#: ``core.training.job.UNCERTAINTY``): their queue reads it through an index.
+#: ``core.training.job.UNCERTAINTY``): their queue ranks by it without reading the
+#: probabilities.
 _STORED_ORDER = ("margin", "breaking-ties")
-#: How many of the best-scored documents a strategy queue keeps in its ranking: more than
+#: How many of the best-scored documents a model queue keeps in its ranking: more than
 #: a coder labels between two trainings. Ranking all of a million documents took 40 ms
 #: more, with Python's lock held, only to turn them into a list and back.
 RANKED = 10_000
 
 
+class _RankedQueue(ABC):
+    """A queue that ranks the latest run's predictions for a coder once, keeps the best
+    ``RANKED``, and serves from them: later requests leave out what has been labelled or
+    skipped since, and it ranks afresh when they run short or a newer run finishes.
+
+    Ranking reads the run's stored values for every candidate (on the labelling worker
+    thread): a million documents' uncertainties in well under a second, their
+    probabilities in a few seconds. There is no index to read a ranking from: the one on
+    (run, uncertainty) cost two thirds of the time to write a run's predictions
+    (migration 0009).
+    """
+
+    def __init__(self) -> None:
+        self._ranked: tuple[int, str, np.ndarray] | None = None  # run, coder, ranked ids
+
+    @abstractmethod
+    def _rank(self, project: Project, run: int, coder: str) -> np.ndarray:
+        """The run's candidate documents for ``coder``, best first (at most ``RANKED``)."""
+
+    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
+        run = latest_run_id(project)
+        if run is None:
+            return []
+        if self._ranked is not None and self._ranked[:2] == (run, request.coder):
+            served = _serve(project, self._ranked[2], request)
+            if len(served) == request.size:
+                return served
+        ranking = self._rank(project, run, request.coder)
+        self._ranked = (run, request.coder, ranking)
+        return _serve(project, ranking, request)
+
+
+def _best(ids: np.ndarray, scores: np.ndarray, *, highest: bool) -> np.ndarray:
+    """The ``RANKED`` ids with the highest (or lowest) scores, best first; ties in id
+    order. A partial sort: only the best are ordered."""
+    keys = -scores if highest else scores
+    if len(ids) > RANKED:
+        kept = np.argpartition(keys, RANKED - 1)[:RANKED]
+        ids, keys = ids[kept], keys[kept]
+    return ids[np.lexsort((ids, keys))]
+
+
+def _serve(project: Project, ranking: np.ndarray, request: QueueRequest) -> list[int]:
+    """The first ``request.size`` ids of ``ranking`` that are still candidates."""
+    if request.exclude:
+        excluded = np.fromiter(request.exclude, dtype=np.int64, count=len(request.exclude))
+        ranking = ranking[~np.isin(ranking, excluded)]
+    chosen: list[int] = []
+    window = max(4 * request.size, 256)
+    with project.read() as session:
+        for first in range(0, len(ranking), window):
+            part = ranking[first : first + window].tolist()
+            parameters = {"coder": request.coder, "ids": id_list(part)}
+            still = set(_run(session, _STILL_CANDIDATES, parameters))
+            chosen += [i for i in part if i in still][: request.size - len(chosen)]
+            if len(chosen) == request.size:
+                break
+    return chosen
+
+
 @register_queue
-class MostUncertain:
+class MostUncertain(_RankedQueue):
     """Unlabelled documents the latest model is least sure about (active learning), in
     the order of a query strategy from ``core.training.active_learning`` (``strategy``,
     with its ``settings``; margin by default). Never serves the evaluation sample.
 
-    Margin, the default, uses the uncertainty stored with each prediction (1 − the margin
-    between the top two categories) through the index on (run, uncertainty). Any other
-    strategy scores the stored probabilities of every candidate document, read as arrays
-    (``core.store.predictions.read_probabilities``; 1,000,000 documents in a few seconds,
-    on the labelling worker thread), once per model run and coder: later requests serve
-    from that ranking (the best ``RANKED``), leaving out what has been labelled or skipped
-    since, and rank afresh when it runs short. The class-balanced strategy gets the
-    training labels per category as its counts.
+    Margin, the default, ranks by the uncertainty stored with each prediction (1 − the
+    margin between the top two categories). Any other strategy scores the stored
+    probabilities of every candidate document, read as arrays
+    (``core.store.predictions.read_probabilities``). The class-balanced strategy gets
+    the training labels per category as its counts.
     """
 
     name = "uncertain"
@@ -273,68 +320,38 @@ class MostUncertain:
     needs_model = True
 
     def __init__(self, strategy: str = "margin", **settings: Any) -> None:
+        super().__init__()
         probe = dict(settings)
         if strategy == "class-balanced":
             probe.setdefault("label_counts", None)
         make_strategy(strategy, **probe)  # an unknown name or setting fails here, clearly
         self.strategy = strategy
         self.settings = settings
-        self._ranked: tuple[int, str, np.ndarray] | None = None  # run, coder, ranked ids
 
-    def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
-        run = latest_run_id(project)
-        if run is None:
-            return []
+    def _rank(self, project: Project, run: int, coder: str) -> np.ndarray:
+        candidates = [unlabelled(Prediction.document_id)]
         if self.strategy in _STORED_ORDER:
-            return _ids(project, _LEAST_SURE, {**request.parameters, "run": run})
-        if self._ranked is not None and self._ranked[:2] == (run, request.coder):
-            served = self._serve(project, self._ranked[2], request)
-            if len(served) == request.size:
-                return served
-        return self._serve(project, self._ranking(project, run, request.coder), request)
-
-    def _ranking(self, project: Project, run: int, coder: str) -> np.ndarray:
-        """The run's best ``RANKED`` candidate documents for ``coder``, best first."""
+            with project.read() as session:
+                ids, _, stored = read_uncertainties(session, run, candidates, {"coder": coder})
+            return _best(ids, stored, highest=True)
         with project.read() as session:
-            ids, classes, proba = read_probabilities(
-                session, run, [unlabelled(Prediction.document_id)], {"coder": coder}
-            )
+            ids, classes, proba = read_probabilities(session, run, candidates, {"coder": coder})
             settings = dict(self.settings)
             if self.strategy == "class-balanced" and "label_counts" not in settings:
                 per_category = counts.labels_per_category(session)
                 settings["label_counts"] = [
                     per_category.get(int(c), {}).get("train", 0) for c in classes
                 ]
-        ranking = np.asarray(
+        return np.asarray(
             select_by_strategy(make_strategy(self.strategy, **settings), proba, ids, RANKED)
             if len(ids)
             else [],
             dtype=np.int64,
         )
-        self._ranked = (run, coder, ranking)
-        return ranking
-
-    @staticmethod
-    def _serve(project: Project, ranking: np.ndarray, request: QueueRequest) -> list[int]:
-        """The first ``request.size`` ids of ``ranking`` that are still candidates."""
-        if request.exclude:
-            excluded = np.fromiter(request.exclude, dtype=np.int64, count=len(request.exclude))
-            ranking = ranking[~np.isin(ranking, excluded)]
-        chosen: list[int] = []
-        window = max(4 * request.size, 256)
-        with project.read() as session:
-            for first in range(0, len(ranking), window):
-                part = ranking[first : first + window].tolist()
-                parameters = {"coder": request.coder, "ids": id_list(part)}
-                still = set(_run(session, _STILL_CANDIDATES, parameters))
-                chosen += [i for i in part if i in still][: request.size - len(chosen)]
-                if len(chosen) == request.size:
-                    break
-        return chosen
 
 
 @register_queue
-class PredictedAs:
+class PredictedAs(_RankedQueue):
     """Unlabelled documents the latest model puts in one category, surest first:
     for checking a category's predictions."""
 
@@ -343,14 +360,19 @@ class PredictedAs:
     needs_model = True
 
     def __init__(self, category_id: int | None = None) -> None:
+        super().__init__()
         self.category_id = category_id
 
     def next_ids(self, project: Project, request: QueueRequest) -> list[int]:
-        run = latest_run_id(project)
-        if run is None or self.category_id is None:
+        if self.category_id is None:
             return []
-        parameters = {**request.parameters, "run": run, "category": self.category_id}
-        return _ids(project, _PREDICTED_AS, parameters)
+        return super().next_ids(project, request)
+
+    def _rank(self, project: Project, run: int, coder: str) -> np.ndarray:
+        where = [unlabelled(Prediction.document_id), Prediction.category_id == self.category_id]
+        with project.read() as session:
+            ids, _, stored = read_uncertainties(session, run, where, {"coder": coder})
+        return _best(ids, stored, highest=False)
 
 
 # -- why a queue is empty ----------------------------------------------------------------

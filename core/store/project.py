@@ -29,7 +29,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: The schema revision this version of LabelLoop writes: the newest migration's. Opening
 #: a project at this revision needs no Alembic (importing it takes a third of a second);
 #: a test checks that it is Alembic's head.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 #: Every revision a migration knows ("0001", ...): a file at another one is newer.
 KNOWN_REVISIONS = frozenset(
     path.name.split("_", 1)[0] for path in (_MIGRATIONS / "versions").glob("[0-9]*_*.py")

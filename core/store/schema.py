@@ -192,7 +192,8 @@ class Prediction(Base):
     """
 
     __tablename__ = "predictions"
-    __table_args__ = (Index("ix_predictions_run_uncertainty", "run_id", "uncertainty"),)
+    # No index on (run, uncertainty): the queues rank a run's values in one pass
+    # (migration 0009).
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("model_runs.id", ondelete="CASCADE"), primary_key=True

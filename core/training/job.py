@@ -28,6 +28,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,25 @@ from sqlalchemy import exists, func, select
 
 from core.errors import Cancelled
 from core.evaluation.metrics import estimate_prevalence, evaluate, prevalence_note
-from core.jobs import CancelCheck, PartialCallback, ProgressCallback, ProgressReporter, scaled
+from core.jobs import (
+    CancelCheck,
+    PartialCallback,
+    ProgressCallback,
+    ProgressReporter,
+    read_ahead,
+    scaled,
+)
 from core.models import Classifier, ClassifierConfig, check_labels, load_classifier, make_classifier
 from core.models.base import config_for, library_versions
 from core.models.distributed import is_main_process
 from core.models.hub import check_folder
 from core.store.counts import document_total
-from core.store.predictions import delete_predictions, prediction_rows, write_predictions
+from core.store.predictions import (
+    PredictionRow,
+    delete_predictions,
+    prediction_rows,
+    write_predictions,
+)
 from core.store.project import Project
 from core.store.schema import Document, ModelRun, Prediction, utcnow
 from core.training.active_learning import uncertainty
@@ -418,22 +431,38 @@ def _predict_all(
         total = document_total(session)
     classes = list(classifier.classes_)
     counts = dict.fromkeys(classes, 0)
-    done = 0
-    for ids, texts in _batches(project, PREDICT_BATCH):
-        proba = classifier.predict_proba(texts)
-        best = proba.argmax(axis=1)
-        # The uncertainty stored is 1 − the margin between the top two categories: the
-        # order of the default query strategy (margin, the best in the simulation
-        # benchmark), so "Most uncertain first" asks what the benchmark measured.
-        rows = prediction_rows(run_id, ids, classes, proba, best, uncertainty(proba, UNCERTAINTY))
+    skip = not_counted or set()
+
+    def write(rows: list[PredictionRow]) -> None:
         with project.write() as session:
             if while_running:
                 ensure_running(session, run_id)
             write_predictions(session, rows, replace=replace)
-        skip = not_counted or set()
-        for doc_id, b in zip(ids, best, strict=True):
-            if doc_id not in skip:
-                counts[classes[b]] += 1
-        done += len(ids)
-        reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
+
+    # Three stages overlap: the next batch's texts are read (read_ahead) and this batch's
+    # predictions written (the writer thread) while this one is predicted. SQLite
+    # releases the GIL as it reads and writes, so they share the machine's cores. One
+    # batch is written at a time, in order; leaving the block waits for it.
+    done = 0
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictions-writer") as writer:
+        for ids, texts in read_ahead(_batches(project, PREDICT_BATCH)):
+            proba = classifier.predict_proba(texts)
+            best = proba.argmax(axis=1)
+            # The uncertainty stored is 1 − the margin between the top two categories:
+            # the order of the default query strategy (margin, the best in the
+            # simulation benchmark), so "Most uncertain first" asks what it measured.
+            scores = uncertainty(proba, UNCERTAINTY)
+            rows = prediction_rows(run_id, ids, classes, proba, best, scores)
+            if pending is not None:
+                pending.result()  # the batch before is stored (or its error raised here)
+                reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
+            pending = writer.submit(write, rows)
+            for doc_id, b in zip(ids, best.tolist(), strict=True):
+                if doc_id not in skip:
+                    counts[classes[b]] += 1
+            done += len(ids)
+        if pending is not None:
+            pending.result()
+    reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
     return counts
