@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 from core.errors import LabelLoopError
 from core.jobs import CancelCheck, ProgressCallback, ProgressReporter
 from core.models.base import ClassifierConfig, FitReport, encode_labels, read_meta, write_meta
+from core.models.parallel import LinearPredictor
 from core.models.tfidf import (
     DUTCH_STOP_WORDS,
     STOP_WORD_LISTS,
@@ -250,6 +251,13 @@ class BaselineClassifier:
             out[start:end] = model.predict_proba(vectorizer.transform(texts[start:end]))
             reporter.report(end, n, f"Predicted {end:,} of {n:,} documents")
         return out
+
+    def portable_predictor(self) -> LinearPredictor:
+        """Its prediction without scikit-learn, for worker processes (prediction holds
+        Python's lock while it tokenises: a large corpus is predicted on several cores,
+        see core.models.parallel)."""
+        vectorizer, model = self._fitted()
+        return LinearPredictor(vectorizer, model.coef_, model.intercept_)
 
     def feature_names(self) -> list[str]:
         """The fitted model's features: words, word pairs or character n-grams."""

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
 
@@ -49,6 +51,7 @@ from core.models import Classifier, ClassifierConfig, check_labels, load_classif
 from core.models.base import config_for, library_versions
 from core.models.distributed import is_main_process
 from core.models.hub import check_folder
+from core.models.parallel import PredictorPool, worker_count
 from core.store.counts import document_total
 from core.store.predictions import (
     PredictionRow,
@@ -67,6 +70,9 @@ from core.training.heartbeat import (
     ensure_running,
     mark_interrupted_runs,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PREDICT_BATCH = 10_000
 #: How the stored per-document uncertainty is computed (see core.training.active_learning).
@@ -439,30 +445,57 @@ def _predict_all(
                 ensure_running(session, run_id)
             write_predictions(session, rows, replace=replace)
 
-    # Three stages overlap: the next batch's texts are read (read_ahead) and this batch's
-    # predictions written (the writer thread) while this one is predicted. SQLite
-    # releases the GIL as it reads and writes, so they share the machine's cores. One
-    # batch is written at a time, in order; leaving the block waits for it.
+    # The stages overlap: the next batch's texts are read (read_ahead) and the last
+    # batch's predictions written (the writer thread) while this one is predicted, here or,
+    # for a large corpus, in worker processes on the other cores (core.models.parallel).
+    # SQLite releases the GIL as it reads and writes. Batches are written one at a time,
+    # in order; leaving the block waits for what is under way.
+    portable = getattr(classifier, "portable_predictor", None)
+    workers = worker_count(total) if portable is not None else 0
     done = 0
-    pending: Future[None] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictions-writer") as writer:
+    writing: Future[None] | None = None
+    predicting: deque[tuple[list[int], Future[np.ndarray]]] = deque()
+
+    def store_next() -> None:
+        nonlocal done, writing
+        ids, future = predicting.popleft()
+        proba = future.result()
+        best = proba.argmax(axis=1)
+        # The uncertainty stored is 1 − the margin between the top two categories: the
+        # order of the default query strategy (margin, the best in the simulation
+        # benchmark), so "Most uncertain first" asks what it measured.
+        scores = uncertainty(proba, UNCERTAINTY)
+        rows = prediction_rows(run_id, ids, classes, proba, best, scores)
+        if writing is not None:
+            writing.result()  # the batch before is stored (or its error raised here)
+            reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
+        writing = writer.submit(write, rows)
+        for doc_id, b in zip(ids, best.tolist(), strict=True):
+            if doc_id not in skip:
+                counts[classes[b]] += 1
+        done += len(ids)
+
+    with ExitStack() as stack:
+        writer = stack.enter_context(
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictions-writer")
+        )
+        pool = None
+        if workers and portable is not None:
+            pool = stack.enter_context(PredictorPool(portable(), workers))
         for ids, texts in read_ahead(_batches(project, PREDICT_BATCH)):
-            proba = classifier.predict_proba(texts)
-            best = proba.argmax(axis=1)
-            # The uncertainty stored is 1 − the margin between the top two categories:
-            # the order of the default query strategy (margin, the best in the
-            # simulation benchmark), so "Most uncertain first" asks what it measured.
-            scores = uncertainty(proba, UNCERTAINTY)
-            rows = prediction_rows(run_id, ids, classes, proba, best, scores)
-            if pending is not None:
-                pending.result()  # the batch before is stored (or its error raised here)
-                reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
-            pending = writer.submit(write, rows)
-            for doc_id, b in zip(ids, best.tolist(), strict=True):
-                if doc_id not in skip:
-                    counts[classes[b]] += 1
-            done += len(ids)
-        if pending is not None:
-            pending.result()
+            waiting = sum(not future.done() for _, future in predicting)
+            if pool is not None and waiting <= workers:  # a worker is free, or soon
+                predicting.append((ids, pool.submit(texts)))
+            else:  # this process predicts while the workers are busy
+                here: Future[np.ndarray] = Future()
+                here.set_result(classifier.predict_proba(texts))
+                predicting.append((ids, here))
+            # Stored in order: what is ready, and the oldest when too many wait.
+            while predicting and (predicting[0][1].done() or len(predicting) > workers + 2):
+                store_next()
+        while predicting:
+            store_next()
+        if writing is not None:
+            writing.result()
     reporter.report(done, total, f"Predicted {done:,} of {total:,} documents")
     return counts
