@@ -79,10 +79,39 @@ def test_a_job_predicted_with_worker_processes_stores_the_same_predictions(
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     with_workers = _stored(demo_copy, tmp_path, "workers")
 
-    assert with_workers.keys() == alone.keys()
-    for document, (category, score) in alone.items():
-        assert with_workers[document][0] == category
-        assert with_workers[document][1] == pytest.approx(score, abs=1e-9)
+    assert_same(with_workers, alone)
+
+
+def assert_same(
+    stored: dict[int, tuple[int, float]], expected: dict[int, tuple[int, float]]
+) -> None:
+    """The same documents, each predicted as the same category with the same uncertainty."""
+    assert stored.keys() == expected.keys()
+    for document, (category, score) in expected.items():
+        assert stored[document][0] == category
+        assert stored[document][1] == pytest.approx(score, abs=1e-9)
+
+
+class DyingPredictor:
+    """A worker's predictor whose process dies at its first batch (imported by name in
+    the worker: this module is on the path the worker gets)."""
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        os._exit(3)
+
+
+def test_a_worker_that_dies_leaves_the_job_to_predict_everything_itself(
+    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "dying").mkdir()
+    alone = _stored(demo_copy, tmp_path, "alone")
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
+    monkeypatch.setattr("core.training.job.PREDICT_BATCH", 50)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(BaselineClassifier, "portable_predictor", lambda self: DyingPredictor())
+
+    assert_same(_stored(demo_copy, tmp_path, "dying"), alone)
 
 
 _HOLDS_A_POOL = """

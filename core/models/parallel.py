@@ -13,7 +13,10 @@ Workers are started with ``spawn`` (never ``fork``: the window's threads and ope
 database connections must not be copied into a child), which costs each a second or two
 of imports; below :data:`PARALLEL_FROM` texts that is not worth it. The predictor goes to
 them pickled through a pipe, from this process's memory: nothing read from a project
-file is unpickled.
+file is unpickled. ``spawn`` runs the main script again in each worker, so a script that
+trains without an ``if __name__ == "__main__":`` guard breaks its workers (as with any
+multiprocessing program); the job then predicts the rest itself (``BrokenProcessPool``
+in ``core.training.job``). The window and the ``labelloop`` commands are guarded.
 """
 
 from __future__ import annotations

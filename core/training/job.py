@@ -30,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -454,12 +455,20 @@ def _predict_all(
     workers = worker_count(total) if portable is not None else 0
     done = 0
     writing: Future[None] | None = None
-    predicting: deque[tuple[list[int], Future[np.ndarray]]] = deque()
+    predicting: deque[tuple[list[int], list[str], Future[np.ndarray]]] = deque()
+    pool: PredictorPool | None = None
 
     def store_next() -> None:
-        nonlocal done, writing
-        ids, future = predicting.popleft()
-        proba = future.result()
+        nonlocal done, writing, pool
+        ids, texts, future = predicting.popleft()
+        try:
+            proba = future.result()
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, or a script without an
+            # ``if __name__ == "__main__":`` guard, which spawn runs again in each
+            # worker): predict here from now on.
+            pool = None
+            proba = classifier.predict_proba(texts)
         best = proba.argmax(axis=1)
         # The uncertainty stored is 1 − the margin between the top two categories: the
         # order of the default query strategy (margin, the best in the simulation
@@ -479,19 +488,22 @@ def _predict_all(
         writer = stack.enter_context(
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictions-writer")
         )
-        pool = None
         if workers and portable is not None:
             pool = stack.enter_context(PredictorPool(portable(), workers))
         for ids, texts in read_ahead(_batches(project, PREDICT_BATCH)):
-            waiting = sum(not future.done() for _, future in predicting)
+            waiting = sum(not future.done() for _, _, future in predicting)
+            future: Future[np.ndarray] | None = None
             if pool is not None and waiting <= workers:  # a worker is free, or soon
-                predicting.append((ids, pool.submit(texts)))
-            else:  # this process predicts while the workers are busy
-                here: Future[np.ndarray] = Future()
-                here.set_result(classifier.predict_proba(texts))
-                predicting.append((ids, here))
+                try:
+                    future = pool.submit(texts)
+                except BrokenProcessPool:  # see store_next
+                    pool = None
+            if future is None:  # this process predicts while the workers are busy
+                future = Future()
+                future.set_result(classifier.predict_proba(texts))
+            predicting.append((ids, texts, future))
             # Stored in order: what is ready, and the oldest when too many wait.
-            while predicting and (predicting[0][1].done() or len(predicting) > workers + 2):
+            while predicting and (predicting[0][2].done() or len(predicting) > workers + 2):
                 store_next()
         while predicting:
             store_next()
