@@ -6,8 +6,8 @@
 Uses a copy of the project benchmarks/bench_browser.py builds (built if missing) and adds a
 finished run whose predictions cover every document: five categories, probabilities from
 a fixed-seed Dirichlet, written as the training job writes them. Then, for each strategy,
-times the queue's first request (the default, margin, reads the stored uncertainty through
-an index; the others read every candidate's probabilities and rank them, once per run) and
+times the queue's first request (the default, margin, reads every candidate's stored
+uncertainty; the others read every candidate's probabilities; each ranks them once per run) and
 a later request (served from that ranking), as the labelling session makes them, and
 the longest another thread (the window's, in the app) waited for Python's lock meanwhile:
 a thread that wakes every 5 ms records the longest gap between its wake-ups.
