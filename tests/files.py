@@ -10,9 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
 import struct
+import subprocess
+import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +236,20 @@ def snapshot(project: Project) -> dict[str, Any]:
         "imports": imports,
         "codebook_version": project.codebook_version,
     }
+
+
+# -- killing an import -------------------------------------------------------------------
+
+
+def kill_9_once(child: subprocess.Popen[Any], ready: Callable[[], bool]) -> None:
+    """Kill ``child`` with SIGKILL as soon as ``ready()`` (checked every 10 ms, for up to a
+    minute): an import is killed while it writes. Fails if the child ended first."""
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and child.poll() is None and not ready():
+            time.sleep(0.01)
+        assert child.poll() is None, "the import ended before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL

@@ -7,14 +7,12 @@ cancelled or killed first import must leave no project behind (README, CLI step 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from files import numbered_rows, write_csv
+from files import kill_9_once, numbered_rows, write_csv
 
 from cli.commands import main
 from core.store import Project
@@ -106,19 +104,12 @@ def test_a_first_import_killed_midway_leaves_no_project_and_the_next_one_cleans_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        # Kill once the import is writing: its write-ahead log has grown past a megabyte.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and child.poll() is None:
-            logs = [p for p in tmp_path.iterdir() if p.name.endswith(".labelloop-wal")]
-            if any(p.stat().st_size > 1_000_000 for p in logs):
-                break
-            time.sleep(0.01)
-        assert child.poll() is None, "the import ended before it could be killed"
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL
+
+    def writing() -> bool:  # its write-ahead log has grown past a megabyte
+        logs = [p for p in tmp_path.iterdir() if p.name.endswith(".labelloop-wal")]
+        return any(p.stat().st_size > 1_000_000 for p in logs)
+
+    kill_9_once(child, writing)
 
     assert not project.exists()
     assert all(name.startswith(".new.labelloop.") for name in leftovers(tmp_path))

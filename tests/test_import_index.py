@@ -8,15 +8,12 @@ exactly what the documents say, and the trigger must be back for every later ins
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from files import document_count, numbered_rows, search, write_csv
+from files import document_count, kill_9_once, numbered_rows, search, write_csv
 from sqlalchemy import text
 
 from core.errors import ImportFileError
@@ -135,18 +132,8 @@ def test_an_import_killed_midway_leaves_the_project_searchable_as_before(
         stderr=subprocess.DEVNULL,
     )
     wal = Path(f"{project_path}-wal")
-    try:
-        # Kill once the import has indexed slices: its write-ahead log holds megabytes.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and child.poll() is None:
-            if wal.exists() and wal.stat().st_size > 8_000_000:
-                break
-            time.sleep(0.01)
-        assert child.poll() is None, "the import ended before it could be killed"
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL
+    # Killed once the import has indexed slices: its write-ahead log holds megabytes.
+    kill_9_once(child, lambda: wal.exists() and wal.stat().st_size > 8_000_000)
 
     with Project.open(project_path) as project:
         assert document_count(project) == 50

@@ -53,6 +53,9 @@ def test_worker_count_follows_the_corpus_and_the_cores() -> None:
 
 
 def _stored(project_path: Path, tmp_path: Path, name: str) -> dict[int, tuple[int, float]]:
+    """Train a baseline on a copy of the project; what it stored: document -> (category,
+    uncertainty)."""
+    (tmp_path / name).mkdir()
     project = open_copy(project_path, tmp_path / name)
     try:
         run_id = train_model(project, "baseline").run_id
@@ -67,19 +70,27 @@ def _stored(project_path: Path, tmp_path: Path, name: str) -> dict[int, tuple[in
     return {document: (category, score) for document, category, score in rows}
 
 
-def test_a_job_predicted_with_worker_processes_stores_the_same_predictions(
-    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "alone").mkdir()
-    (tmp_path / "workers").mkdir()
-    alone = _stored(demo_copy, tmp_path, "alone")
-    # Every corpus is "large", batches of 50: the demo's documents go to a worker too.
+@pytest.fixture
+def alone(demo_copy: Path, tmp_path: Path) -> dict[int, tuple[int, float]]:
+    """The demo project's predictions from a job predicting in its own process."""
+    return _stored(demo_copy, tmp_path, "alone")
+
+
+@pytest.fixture
+def workers_for_any_corpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every corpus is "large", on 2 cores, in batches of 50: the demo's go to a worker too."""
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
     monkeypatch.setattr("core.training.job.PREDICT_BATCH", 50)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    with_workers = _stored(demo_copy, tmp_path, "workers")
 
-    assert_same(with_workers, alone)
+
+def test_a_job_predicted_with_worker_processes_stores_the_same_predictions(
+    demo_copy: Path,
+    tmp_path: Path,
+    alone: dict[int, tuple[int, float]],
+    workers_for_any_corpus: None,
+) -> None:
+    assert_same(_stored(demo_copy, tmp_path, "workers"), alone)
 
 
 def assert_same(
@@ -101,14 +112,12 @@ class DyingPredictor:
 
 
 def test_a_worker_that_dies_leaves_the_job_to_predict_everything_itself(
-    demo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_copy: Path,
+    tmp_path: Path,
+    alone: dict[int, tuple[int, float]],
+    workers_for_any_corpus: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    (tmp_path / "alone").mkdir()
-    (tmp_path / "dying").mkdir()
-    alone = _stored(demo_copy, tmp_path, "alone")
-    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
-    monkeypatch.setattr("core.training.job.PREDICT_BATCH", 50)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr(BaselineClassifier, "portable_predictor", lambda self: DyingPredictor())
 
     assert_same(_stored(demo_copy, tmp_path, "dying"), alone)
