@@ -147,7 +147,7 @@ def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     """``items``, the next ``depth`` ones fetched in a worker thread while the caller uses
     this one.
 
-    The importer uses it so that the next chunks are parsed and made ready while it writes
+    The importer uses it so that the next chunks are read and made ready while it writes
     this one to SQLite, and the training job so that the next batch of texts is read while
     it predicts this one (SQLite releases the GIL while it works): the two overlap on a
     second core. An error from ``items`` is raised in the caller's thread, at the

@@ -35,7 +35,6 @@ from core.ingest.encoding import (
     read_sample,
 )
 from core.ingest.records import Problem, excerpt, find_problem
-from core.jobs import read_ahead
 
 FORMATS = {
     ".csv": "csv",
@@ -290,7 +289,7 @@ class CsvReader:
     (:mod:`core.ingest.records`, the same parser) before anything is read.
 
     The ``csv`` module rather than pyarrow's reader: it is C code too (1,000,000 rows of
-    300 characters in about 2.7 s, in the read-ahead thread while SQLite writes), it
+    300 characters in about 2.7 s, in the importer's worker thread while SQLite writes), it
     needs a few megabytes where pyarrow's import and buffers took over 100 MB, and a
     record of any length needs no second pass with larger blocks.
     """
@@ -366,17 +365,13 @@ class CsvReader:
     def chunks(self, size: int, wanted: list[str]) -> Iterator[Chunk]:
         getters = [operator.itemgetter(p) for p in _positions(self.columns, wanted)]
 
-        def parsed() -> Iterator[tuple[dict[str, list[str]], int, float]]:
-            for batch, position in self._records(size):
-                columns = {c: list(map(g, batch)) for c, g in zip(wanted, getters, strict=True)}
-                yield columns, len(batch), position
-
         start = 0
         total = float(self._size)
-        for data, rows, position in read_ahead(parsed()):
+        for batch, position in self._records(size):
+            data = {c: list(map(g, batch)) for c, g in zip(wanted, getters, strict=True)}
             replaced = _rows_with_replacements(data) if self.choice.invalid else []
             yield Chunk(data, start, min(position, total), total, replaced)
-            start += rows
+            start += len(batch)
 
     # -- explaining ------------------------------------------------------------------
 

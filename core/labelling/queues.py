@@ -284,6 +284,17 @@ def _best(ids: np.ndarray, scores: np.ndarray, *, highest: bool) -> np.ndarray:
     return ids[np.lexsort((ids, keys))]
 
 
+def _by_stored_uncertainty(
+    project: Project, run: int, coder: str, *where: ColumnElement[bool], highest: bool
+) -> np.ndarray:
+    """The run's candidate documents for ``coder`` (and ``where``), ranked by the
+    uncertainty stored with each prediction: the least sure first with ``highest``."""
+    candidates = [unlabelled(Prediction.document_id), *where]
+    with project.read() as session:
+        ids, _, stored = read_uncertainties(session, run, candidates, {"coder": coder})
+    return _best(ids, stored, highest=highest)
+
+
 def _serve(project: Project, ranking: np.ndarray, request: QueueRequest) -> list[int]:
     """The first ``request.size`` ids of ``ranking`` that are still candidates."""
     if request.exclude:
@@ -329,11 +340,9 @@ class MostUncertain(_RankedQueue):
         self.settings = settings
 
     def _rank(self, project: Project, run: int, coder: str) -> np.ndarray:
-        candidates = [unlabelled(Prediction.document_id)]
         if self.strategy in _STORED_ORDER:
-            with project.read() as session:
-                ids, _, stored = read_uncertainties(session, run, candidates, {"coder": coder})
-            return _best(ids, stored, highest=True)
+            return _by_stored_uncertainty(project, run, coder, highest=True)
+        candidates = [unlabelled(Prediction.document_id)]
         with project.read() as session:
             ids, classes, proba = read_probabilities(session, run, candidates, {"coder": coder})
             settings = dict(self.settings)
@@ -369,10 +378,8 @@ class PredictedAs(_RankedQueue):
         return super().next_ids(project, request)
 
     def _rank(self, project: Project, run: int, coder: str) -> np.ndarray:
-        where = [unlabelled(Prediction.document_id), Prediction.category_id == self.category_id]
-        with project.read() as session:
-            ids, _, stored = read_uncertainties(session, run, where, {"coder": coder})
-        return _best(ids, stored, highest=False)
+        predicted_as = Prediction.category_id == self.category_id
+        return _by_stored_uncertainty(project, run, coder, predicted_as, highest=False)
 
 
 # -- why a queue is empty ----------------------------------------------------------------

@@ -40,19 +40,24 @@ _REPLACING = "temp.labelloop_import_replacing"
 
 
 def _insert_many(
-    cursor: Any, into: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], size: int
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    size: int,
+    *,
+    on_conflict: str = "",
 ) -> int:
     """Insert ``rows`` (values in the order of ``columns``), ``size`` rows per multi-row
-    ``INSERT`` statement (see :meth:`DocumentWriter.insert` for why); how many went in.
-    ``into`` is the table's name, possibly followed by a conflict clause."""
+    ``INSERT`` statement (see :meth:`DocumentWriter.insert` for why), ending each in the
+    ``on_conflict`` clause; how many went in."""
     placeholders = "(" + ", ".join("?" * len(columns)) + ")"
-    table, _, conflict = into.partition(" ")
     inserted = 0
     for first in range(0, len(rows), size):
         part = rows[first : first + size]
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES {', '.join([placeholders] * len(part))} {conflict}",
+            f"VALUES {', '.join([placeholders] * len(part))} {on_conflict}",
             list(itertools.chain.from_iterable(part)),
         )
         inserted += cursor.rowcount  # the rows of this statement, not its triggers'
@@ -99,11 +104,9 @@ class DocumentWriter:
             self.driver.execute(self._trigger)
             self._trigger = None
 
-    def index_new(self, *, everything: bool = False) -> int:
+    def index_new(self, *, everything: bool = False) -> None:
         """Index the inserted documents not yet in the full-text index, a whole slice of
-        :data:`INDEX_SLICE` ids at a time (all of them with ``everything``); how many ids
-        the slices spanned."""
-        done = 0
+        :data:`INDEX_SLICE` ids at a time (all of them with ``everything``)."""
         while self._unindexed is not None:
             first, last = self._unindexed
             if last - first + 1 < INDEX_SLICE and not everything:
@@ -114,9 +117,7 @@ class DocumentWriter:
                 "SELECT id, text FROM documents WHERE id BETWEEN ? AND ?",
                 (first, end),
             )
-            done += end - first + 1
             self._unindexed = (end + 1, last) if end < last else None
-        return done
 
     def existing_ids(self, external_ids: list[str]) -> dict[str, int]:
         """Which of ``external_ids`` the project holds already: external id -> id."""
@@ -158,10 +159,11 @@ class DocumentWriter:
         try:
             inserted = _insert_many(
                 cursor,
-                "documents ON CONFLICT (external_id) DO NOTHING",
+                "documents",
                 DOCUMENT_COLUMNS,
                 rows,
                 size,
+                on_conflict="ON CONFLICT (external_id) DO NOTHING",
             )
         finally:
             cursor.close()
